@@ -1,0 +1,87 @@
+"""Score any model on a split the same way: the course's single evaluation protocol.
+
+A ranking model is given to :func:`evaluate` as a ``users x items`` score matrix (rows and
+columns in the split's order) or as a function ``scores(user_positions) -> matrix``.  It is
+scored on one part of the split: every item the user interacted with in the earlier parts
+(``train`` for ``valid``; ``train`` and ``valid`` for ``test``) is excluded from the ranking,
+and every interaction in the part is relevant.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from recutils.metrics import mae, ranking_metrics, rmse
+from recutils.splits import Split
+
+ScoreFn = Callable[[np.ndarray], np.ndarray]
+
+
+def evaluate(model: np.ndarray | ScoreFn, split: Split, part: str = "test", k: int = 10,
+             batch_size: int = 2048) -> dict[str, float]:
+    """Ranking metrics (see :mod:`recutils.metrics`) of ``model`` on ``split``'s ``part``.
+
+    Args:
+        model: a ``(n_users, n_items)`` score matrix, or a function that takes an array of user
+            positions and returns their score rows.  Higher scores rank first.
+        split: the split; its ``users``/``items`` fix the matrix order.
+        part: ``"valid"`` while choosing hyper-parameters, ``"test"`` once, at the end.
+        k: the cut-off for the @k metrics.
+        batch_size: users scored at once when ``model`` is a function (bounds memory).
+    """
+    relevant = split.matrix(part)
+    seen = split.matrix(split.history_before(part))
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    if users.size == 0:
+        raise ValueError(f"The {part!r} part of the split is empty: nothing to evaluate.")
+    if callable(model):
+        scores = np.concatenate([_checked(model(users[i:i + batch_size]), users[i:i + batch_size], split)
+                                 for i in range(0, users.size, batch_size)])
+    else:
+        scores = _checked(np.asarray(model), np.arange(split.n_users), split)[users]
+    return ranking_metrics(scores, relevant[users], k=k, exclude=seen[users])
+
+
+def _checked(scores: np.ndarray, users: np.ndarray, split: Split) -> np.ndarray:
+    scores = np.asarray(scores)
+    if scores.shape != (users.size, split.n_items):
+        raise ValueError(
+            f"The model returned scores of shape {scores.shape}; expected ({users.size}, "
+            f"{split.n_items}): one row per user asked for, one column per item of the split."
+        )
+    return scores
+
+
+def evaluate_ratings(predict: Callable[[np.ndarray, np.ndarray], np.ndarray], split: Split,
+                     part: str = "test") -> dict[str, float]:
+    """RMSE and MAE of ``predict(user_positions, item_positions)`` on the ratings of ``part``."""
+    frame = split.frame(part)
+    if frame.empty:
+        raise ValueError(f"The {part!r} part of the split is empty: nothing to evaluate.")
+    users, items = split.encode(frame)
+    pred = np.asarray(predict(users, items), dtype=np.float64).ravel()
+    return {"rmse": rmse(frame["rating"], pred), "mae": mae(frame["rating"], pred)}
+
+
+def grid_search(fit: Callable[..., np.ndarray | ScoreFn], grid: Mapping[str, Iterable],
+                split: Split, metric: str = "ndcg@10", k: int = 10) -> tuple[dict, pd.DataFrame]:
+    """Try every combination of ``grid``; score each on the **validation** part.
+
+    ``fit(**params)`` trains on the split's train part and returns what :func:`evaluate`
+    takes.  Returns the best parameters by ``metric`` and a table of all runs (with seconds).
+    The test part is never touched here.
+    """
+    names = list(grid)
+    combos = [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
+    rows = []
+    for params in combos:
+        start = time.perf_counter()
+        result = evaluate(fit(**params), split, part="valid", k=k)
+        rows.append({**params, metric: result[metric], "seconds": time.perf_counter() - start})
+    table = pd.DataFrame(rows)
+    return combos[int(table[metric].idxmax())], table

@@ -1,0 +1,130 @@
+r"""Accuracy metrics, vectorised with NumPy (no Python loop over users).
+
+Rating metrics, over ``n`` predictions :math:`\hat r` of true ratings :math:`r`:
+
+* ``rmse`` :math:`= \sqrt{\tfrac1n \sum (r - \hat r)^2}`;  ``mae`` :math:`= \tfrac1n \sum |r - \hat r|`.
+
+Ranking metrics, computed per user from a **full ranking** of the catalogue (every item the
+user has not interacted with before, best score first, ties broken by lower item position),
+then averaged over the users with at least one relevant (held-out) item.  For a user with
+``R`` relevant items and ``hit_j = 1`` when the item at rank ``j`` is relevant:
+
+* ``precision@k`` :math:`= \tfrac1k \sum_{j\le k} hit_j`
+* ``recall@k`` :math:`= \tfrac1R \sum_{j\le k} hit_j`
+* ``ndcg@k`` :math:`= \mathrm{DCG}/\mathrm{IDCG}`, with :math:`\mathrm{DCG} = \sum_{j\le k} hit_j / \log_2(j+1)`
+  and :math:`\mathrm{IDCG} = \sum_{j\le \min(k,R)} 1/\log_2(j+1)` (binary relevance)
+* ``hit_rate@k`` :math:`= 1` if any :math:`hit_j = 1` for :math:`j\le k`, else 0
+* ``map@k`` :math:`= \tfrac1R \sum_{j\le k} hit_j \cdot \mathrm{precision@}j` (TREC's
+  convention, as in ``ranx``: divided by all ``R`` relevant items, not by ``min(k, R)``)
+* ``mrr`` :math:`= 1/\mathrm{rank}` of the first relevant item in the full ranking (no cut-off)
+
+and one catalogue metric, not averaged per user:
+
+* ``coverage@k`` = share of the catalogue that appears in at least one user's top-k.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def rmse(y_true, y_pred) -> float:
+    """Root mean squared error."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def mae(y_true, y_pred) -> float:
+    """Mean absolute error."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(y_true - y_pred)))
+
+
+def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true, dtype=np.float64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{y_true.size} true values but {y_pred.size} predictions.")
+    if y_true.size == 0:
+        raise ValueError("No ratings to score: both arrays are empty.")
+    if not np.isfinite(y_pred).all():
+        raise ValueError("Some predictions are NaN or infinite: check the model's output.")
+    return y_true, y_pred
+
+
+def top_k(scores: np.ndarray, k: int, exclude: sp.spmatrix | None = None) -> np.ndarray:
+    """Positions of each row's ``k`` best-scored items, best first (ties: lower position first).
+
+    ``exclude`` (same shape, non-zero = excluded) marks items never to recommend.
+    """
+    scores = _masked(scores, exclude)
+    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+
+
+def _masked(scores: np.ndarray, exclude: sp.spmatrix | None) -> np.ndarray:
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    if scores.ndim != 2:
+        raise ValueError(f"Scores must be a users x items matrix, got shape {scores.shape}.")
+    if np.isnan(scores).any():
+        raise ValueError("Some scores are NaN: check the model's output.")
+    if exclude is not None:
+        ex = sp.coo_matrix(exclude)
+        scores[ex.row, ex.col] = -np.inf
+    return scores
+
+
+def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
+                    exclude: sp.spmatrix | None = None) -> dict[str, float]:
+    """All ranking metrics of the module docstring for one users x items score matrix.
+
+    Args:
+        scores: ``(n_users, n_items)``; higher is better.
+        relevant: same shape, non-zero where an item is relevant (held out) for a user.
+        k: the cut-off.
+        exclude: same shape, non-zero where an item must not be ranked (already seen).
+
+    Returns:
+        ``{"precision@k", "recall@k", "ndcg@k", "hit_rate@k", "map@k", "mrr", "coverage@k",
+        "users"}``; users without relevant items are left out of every average.
+    """
+    if scores.shape != relevant.shape:
+        raise ValueError(f"scores {scores.shape} and relevant {relevant.shape} differ in shape.")
+    rel = sp.csr_matrix(relevant, dtype=bool)
+    n_rel = np.asarray(rel.sum(axis=1)).ravel()
+    keep = n_rel > 0
+    if not keep.any():
+        raise ValueError("No user has a relevant item: nothing to evaluate.")
+    masked = _masked(scores, exclude)
+    top = top_k(masked, k)
+    coverage = np.unique(top).size / scores.shape[1]
+    masked, top, rel, n_rel = masked[keep], top[keep], rel[keep], n_rel[keep]
+    rel_dense = rel.toarray()
+    hits = np.take_along_axis(rel_dense, top, axis=1).astype(np.float64)
+    k = top.shape[1]
+    ranks = np.arange(1, k + 1)
+    discounts = 1.0 / np.log2(ranks + 1)
+    n_hits = hits.sum(axis=1)
+    idcg = np.cumsum(discounts)[np.minimum(n_rel, k) - 1]
+    precision_at_j = np.cumsum(hits, axis=1) / ranks
+    return {
+        f"precision@{k}": float(np.mean(n_hits / k)),
+        f"recall@{k}": float(np.mean(n_hits / n_rel)),
+        f"ndcg@{k}": float(np.mean((hits @ discounts) / idcg)),
+        f"hit_rate@{k}": float(np.mean(n_hits > 0)),
+        f"map@{k}": float(np.mean((hits * precision_at_j).sum(axis=1) / n_rel)),
+        "mrr": float(np.mean(1.0 / _first_relevant_rank(masked, rel_dense))),
+        f"coverage@{k}": float(coverage),
+        "users": int(keep.sum()),
+    }
+
+
+def _first_relevant_rank(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """1-based rank of each row's first relevant item in the full (tie-broken) ranking."""
+    rel_scores = np.where(relevant, scores, -np.inf)
+    best = rel_scores.max(axis=1, keepdims=True)
+    # The first relevant item is the lowest position among those tied at the best score.
+    first_pos = np.argmax(relevant & (scores == best), axis=1)[:, None]
+    positions = np.arange(scores.shape[1])[None, :]
+    ahead = (scores > best) | ((scores == best) & (positions < first_pos))
+    return ahead.sum(axis=1) + 1

@@ -1,0 +1,97 @@
+"""The course's results file: one JSON record per scored model, appended by every notebook.
+
+``reports/results.jsonl`` (see :func:`recutils.paths.reports_dir`) holds one JSON object per
+line with the keys ``time`` (ISO 8601, UTC), ``notebook``, ``model``, ``dataset``, ``split``,
+``part``, ``seed``, ``train_seconds``, ``params`` (dict of key hyper-parameters) and
+``metrics`` (dict of metric name to value).  Lines are only ever appended; readers take the
+newest record per (notebook, model, split, part, seed).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pandas as pd
+
+from recutils.paths import reports_dir
+from recutils.splits import Split
+
+RESULTS_FILE = "results.jsonl"
+
+
+def results_path() -> Path:
+    """Where the results file is (``<reports>/results.jsonl``)."""
+    return reports_dir() / RESULTS_FILE
+
+
+def record_metrics(notebook: str, model: str, split: Split, metrics: Mapping[str, float],
+                   train_seconds: float | None = None, params: Mapping[str, Any] | None = None,
+                   seed: int | None = None, part: str = "test") -> dict:
+    """Append one record to the results file and return it.
+
+    Args:
+        notebook: the notebook's file stem, e.g. ``"00_data_and_protocol"``.
+        model: a short model name, e.g. ``"EASE"``.
+        split: the split the model was scored on (its name and dataset are recorded).
+        metrics: from :func:`recutils.evaluation.evaluate` or ``evaluate_ratings``.
+        train_seconds: wall-clock training time.
+        params: the key hyper-parameters.
+        seed: the random seed of the run.
+        part: the part scored (``"test"`` or ``"valid"``).
+    """
+    if not metrics:
+        raise ValueError("No metrics to record.")
+    record = {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "notebook": notebook, "model": model, "dataset": split.dataset, "split": split.name,
+        "part": part, "seed": seed,
+        "train_seconds": None if train_seconds is None else round(float(train_seconds), 3),
+        "params": dict(params or {}),
+        "metrics": {k: float(v) for k, v in metrics.items()},
+    }
+    path = results_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, default=str) + "\n"
+    with open(path, "a", encoding="utf-8") as f:  # one write of one line: appends never interleave
+        f.write(line)
+    return record
+
+
+def load_results(path: str | Path | None = None, latest: bool = True) -> pd.DataFrame:
+    """The results file as a frame, one column per metric; ``latest`` keeps the newest record
+    per (notebook, model, split, part, seed).
+
+    Raises:
+        FileNotFoundError: no results yet, with the command that writes them.
+    """
+    path = Path(path) if path is not None else results_path()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No results file at {path}. Run the notebooks first (`make course`), or run the "
+            "notebook whose results you need."
+        )
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not records:
+        return pd.DataFrame()
+    df = pd.json_normalize(records, sep=".")
+    df.columns = [c.removeprefix("metrics.") for c in df.columns]
+    if latest:
+        keys = ["notebook", "model", "split", "part", "seed"]
+        df = df.sort_values("time").drop_duplicates(keys, keep="last").reset_index(drop=True)
+    return df
+
+
+@contextmanager
+def timer() -> Iterator[dict]:
+    """``with timer() as t: ...`` then ``t["seconds"]`` holds the elapsed wall-clock time."""
+    t = {"seconds": 0.0}
+    start = time.perf_counter()
+    try:
+        yield t
+    finally:
+        t["seconds"] = time.perf_counter() - start

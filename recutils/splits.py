@@ -1,0 +1,177 @@
+"""The splits every notebook uses, so every model is scored on the same held-out interactions.
+
+* :func:`canonical_split` — per user, by time: the course's protocol for every ranking model.
+* :func:`random_split` — ratings shuffled globally: only for rating-prediction figures that
+  compare with published RMSE tables (Surprise's 80/20 and 5-fold tables use random splits).
+
+Both return a :class:`Split`, which also fixes the row/column order of every user-by-item
+matrix in the course: row ``u`` is ``split.users.ids[u]``, column ``i`` is ``split.items.ids[i]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+PARTS = ("train", "valid", "test")
+RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+
+
+@dataclass(frozen=True)
+class IdIndex:
+    """Sorted raw ids and their positions (the rows or columns of the course's matrices)."""
+
+    ids: np.ndarray
+    kind: str = "id"
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index(self, raw_ids) -> np.ndarray:
+        """Positions of ``raw_ids``; a clear ``KeyError`` names any id that is not known."""
+        raw = np.asarray(raw_ids)
+        pos = np.searchsorted(self.ids, raw)
+        pos = np.minimum(pos, len(self.ids) - 1)
+        bad = self.ids[pos] != raw
+        if bad.any():
+            unknown = np.unique(raw[bad])[:5].tolist()
+            raise KeyError(
+                f"Unknown {self.kind} {unknown}{' ...' if bad.sum() > 5 else ''}: known "
+                f"{self.kind}s are {len(self.ids):,} ids from {self.ids[0]} to {self.ids[-1]}."
+            )
+        return pos
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train, validation and test interactions over one fixed catalogue of users and items."""
+
+    name: str
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    users: IdIndex
+    items: IdIndex
+    dataset: str = "unknown"
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    def frame(self, part: str) -> pd.DataFrame:
+        """One part, or several joined by ``+`` (``"train+valid"``), in the ratings schema."""
+        names = part.split("+")
+        unknown = [n for n in names if n not in PARTS]
+        if unknown:
+            raise ValueError(f"Unknown part {unknown}; parts are {PARTS}, joined with '+'.")
+        if len(names) == 1:
+            return getattr(self, names[0])
+        return pd.concat([getattr(self, n) for n in names], ignore_index=True)
+
+    def history_before(self, part: str) -> str:
+        """The parts a model may have seen when ``part`` is scored: ``train`` for ``valid``,
+        ``train+valid`` for ``test``.  Their items are excluded from that part's rankings."""
+        return {"train": "train", "valid": "train", "test": "train+valid"}[part]
+
+    def encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column positions of a frame's ``user_id`` and ``item_id``."""
+        return self.users.index(frame["user_id"].to_numpy()), self.items.index(frame["item_id"].to_numpy())
+
+    def matrix(self, part: str = "train", values: str | None = None) -> sp.csr_matrix:
+        """The ``n_users x n_items`` sparse matrix of a part: 1.0 per interaction, or the
+        column ``values`` (e.g. ``"rating"``).  Cached, so calling it twice costs nothing."""
+        key = (part, values)
+        if key not in self._cache:
+            df = self.frame(part)
+            rows, cols = self.encode(df)
+            data = np.ones(len(df), np.float32) if values is None else df[values].to_numpy(np.float32)
+            m = sp.csr_matrix((data, (rows, cols)), shape=(self.n_users, self.n_items), dtype=np.float32)
+            m.sum_duplicates()
+            self._cache[key] = m
+        return self._cache[key]
+
+    def summary(self) -> pd.DataFrame:
+        """Interactions, users and items per part."""
+        return pd.DataFrame(
+            {p: {"interactions": len(f), "users": f.user_id.nunique(), "items": f.item_id.nunique()}
+             for p in PARTS for f in [getattr(self, p)]}
+        ).T
+
+
+def _check_ratings(ratings: pd.DataFrame) -> None:
+    missing = [c for c in ("user_id", "item_id", "timestamp") if c not in ratings]
+    if missing:
+        raise ValueError(f"The ratings frame lacks the columns {missing}; expected {RATING_COLUMNS}.")
+    if ratings.empty:
+        raise ValueError("The ratings frame is empty: there is nothing to split.")
+
+
+def _make(name: str, ratings: pd.DataFrame, part: np.ndarray) -> Split:
+    frames = {p: ratings[part == i].reset_index(drop=True) for i, p in enumerate(PARTS)}
+    return Split(
+        name=name,
+        **frames,
+        users=IdIndex(np.unique(ratings["user_id"].to_numpy()), "user_id"),
+        items=IdIndex(np.unique(ratings["item_id"].to_numpy()), "item_id"),
+        dataset=str(ratings.attrs.get("dataset", "unknown")),
+    )
+
+
+def canonical_split(ratings: pd.DataFrame, valid_frac: float = 0.1, test_frac: float = 0.1) -> Split:
+    """Per user, by time: the newest ``test_frac`` of each user's interactions to test, the
+    ``valid_frac`` before them to validation, the rest to train.
+
+    Each user's interactions are ordered by ``timestamp``, ties broken by ``item_id``, so the
+    split is the same on every machine.  For a user with ``n`` interactions,
+    ``n_test = max(1, floor(n * test_frac + 0.5))`` (round half up) and likewise ``n_valid``;
+    train keeps the remaining ``n - n_test - n_valid`` (at least one).  On ML-100K that gives
+    79,926 / 10,037 / 10,037 interactions.
+
+    Raises:
+        ValueError: the frame is empty, lacks columns, or a user has fewer than 3 interactions.
+    """
+    _check_ratings(ratings)
+    order = np.lexsort((ratings["item_id"].to_numpy(), ratings["timestamp"].to_numpy(),
+                        ratings["user_id"].to_numpy()))
+    df = ratings.iloc[order].reset_index(drop=True)
+    groups = df.groupby("user_id", sort=False)
+    n = groups["item_id"].transform("size").to_numpy()
+    too_few = np.unique(df["user_id"].to_numpy()[n < 3])
+    if too_few.size:
+        raise ValueError(
+            f"{too_few.size} users have fewer than 3 interactions (e.g. {too_few[:5].tolist()}), "
+            "so they cannot have one in each part. Drop them first, e.g. "
+            "ratings[ratings.groupby('user_id').item_id.transform('size') >= 3]."
+        )
+    from_end = n - 1 - groups.cumcount().to_numpy()
+    n_test = np.maximum(1, np.floor(n * test_frac + 0.5)).astype(int)
+    n_valid = np.maximum(1, np.floor(n * valid_frac + 0.5)).astype(int)
+    part = np.where(from_end < n_test, 2, np.where(from_end < n_test + n_valid, 1, 0))
+    return _make("canonical", df, part)
+
+
+def random_split(ratings: pd.DataFrame, test_frac: float = 0.2, valid_frac: float = 0.1,
+                 seed: int = 42) -> Split:
+    """Ratings shuffled with ``seed``: ``test_frac`` of all ratings to test, ``valid_frac`` of
+    all to validation (for tuning), the rest to train.
+
+    With the defaults, train+valid is the 80% and test the 20% of a classic random 80/20 split,
+    the protocol behind published ML-100K RMSE tables.  A user or item may appear in test only.
+    """
+    _check_ratings(ratings)
+    n = len(ratings)
+    perm = np.random.default_rng(seed).permutation(n)
+    n_test, n_valid = int(round(n * test_frac)), int(round(n * valid_frac))
+    part = np.zeros(n, dtype=int)
+    part[perm[:n_test]] = 2
+    part[perm[n_test:n_test + n_valid]] = 1
+    df = ratings.reset_index(drop=True)
+    return _make(f"random-{round(100 * (1 - test_frac))}-{round(100 * test_frac)}", df, part)
