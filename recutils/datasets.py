@@ -20,7 +20,7 @@ interrupted download never leaves a half-written cache behind.
 The frames returned (identical whichever source served them):
 
 ``ratings``: ``user_id`` int32, ``item_id`` int32, ``rating`` float32 (1-5), ``timestamp`` int64
-(seconds since 1970-01-01 UTC).
+(seconds since 1970-01-01 UTC); ``ratings.attrs["dataset"]`` is ``"ml-100k"`` or ``"ml-1m"``.
 
 ``movies``: ``item_id`` int32, ``title`` str as GroupLens writes it (``"Toy Story (1995)"``),
 ``release_year`` Int16 (the year in the title; missing for the one untitled movie),
@@ -33,7 +33,6 @@ GroupLens's age group), ``gender`` str (``"M"``/``"F"``), ``occupation`` str, ``
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -43,10 +42,11 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -480,6 +480,7 @@ def _parse(size: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     users = users.astype({"user_id": "int32", "age": "int16"})
     for col in ("gender", "occupation", "zip_code"):
         users[col] = users[col].astype(str)
+    ratings.attrs["dataset"] = f"ml-{size}"  # recorded by the splits and the results file
     return ratings, movies, users
 
 
@@ -522,7 +523,7 @@ def tfds_features(ratings: pd.DataFrame, data: MovieLens) -> dict[str, np.ndarra
     }
 
 
-def to_tf_dataset(ratings: pd.DataFrame, data: MovieLens) -> "tf.data.Dataset":
+def to_tf_dataset(ratings: pd.DataFrame, data: MovieLens) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of one dict per rating, with TFDS's ``movielens/100k-ratings``
     feature names and types, so code from the TensorFlow Recommenders tutorials runs unchanged.
 
@@ -538,7 +539,7 @@ def to_tf_dataset(ratings: pd.DataFrame, data: MovieLens) -> "tf.data.Dataset":
     return tf.data.Dataset.from_tensor_slices(cols)
 
 
-def to_tf_movies(data: MovieLens) -> "tf.data.Dataset":
+def to_tf_movies(data: MovieLens) -> tf.data.Dataset:
     """The catalogue as TFDS's ``movielens/100k-movies``: ``movie_id``, ``movie_title``, ``movie_genres``."""
     import tensorflow as tf
 

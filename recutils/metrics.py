@@ -11,8 +11,9 @@ then averaged over the users with at least one relevant (held-out) item.  For a 
 
 * ``precision@k`` :math:`= \tfrac1k \sum_{j\le k} hit_j`
 * ``recall@k`` :math:`= \tfrac1R \sum_{j\le k} hit_j`
-* ``ndcg@k`` :math:`= \mathrm{DCG}/\mathrm{IDCG}`, with :math:`\mathrm{DCG} = \sum_{j\le k} hit_j / \log_2(j+1)`
-  and :math:`\mathrm{IDCG} = \sum_{j\le \min(k,R)} 1/\log_2(j+1)` (binary relevance)
+* ``ndcg@k`` :math:`= \mathrm{DCG}/\mathrm{IDCG}`, with
+  :math:`\mathrm{DCG} = \sum_{j\le k} hit_j / \log_2(j+1)` and
+  :math:`\mathrm{IDCG} = \sum_{j\le \min(k,R)} 1/\log_2(j+1)` (binary relevance)
 * ``hit_rate@k`` :math:`= 1` if any :math:`hit_j = 1` for :math:`j\le k`, else 0
 * ``map@k`` :math:`= \tfrac1R \sum_{j\le k} hit_j \cdot \mathrm{precision@}j` (TREC's
   convention, as in ``ranx``: divided by all ``R`` relevant items, not by ``min(k, R)``)

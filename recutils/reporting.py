@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -47,7 +48,7 @@ def record_metrics(notebook: str, model: str, split: Split, metrics: Mapping[str
     if not metrics:
         raise ValueError("No metrics to record.")
     record = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "notebook": notebook, "model": model, "dataset": split.dataset, "split": split.name,
         "part": part, "seed": seed,
         "train_seconds": None if train_seconds is None else round(float(train_seconds), 3),
@@ -82,7 +83,7 @@ def load_results(path: str | Path | None = None, latest: bool = True) -> pd.Data
     df.columns = [c.removeprefix("metrics.") for c in df.columns]
     if latest:
         keys = ["notebook", "model", "split", "part", "seed"]
-        df = df.sort_values("time").drop_duplicates(keys, keep="last").reset_index(drop=True)
+        df = df.sort_values("time", kind="stable").drop_duplicates(keys, keep="last").reset_index(drop=True)
     return df
 
 

@@ -22,17 +22,23 @@ class KerasVersionError(RuntimeError):
     """``tf.keras`` is Keras 3, which TensorFlow Recommenders cannot use."""
 
 
-def keras_major(tf_module) -> int:
-    """The major version of the Keras behind ``tf.keras`` (2 for tf_keras, 3 for Keras 3)."""
-    return int(tf_module.keras.__version__.split(".")[0])
+def keras_version(tf_module) -> str:
+    """The version of the Keras behind ``tf.keras``: ``tf_keras``'s (2.x) or Keras 3's."""
+    if tf_module.keras.Model.__module__.startswith("tf_keras"):
+        import tf_keras
+
+        return tf_keras.__version__
+    import keras
+
+    return keras.__version__
 
 
 def check_keras2(tf_module) -> None:
     """Raise :class:`KerasVersionError` with the fix if ``tf.keras`` is not Keras 2."""
-    major = keras_major(tf_module)
-    if major != 2:
+    version = keras_version(tf_module)
+    if not version.startswith("2."):
         raise KerasVersionError(
-            f"tf.keras is Keras {tf_module.keras.__version__}, but this course needs Keras 2 "
+            f"tf.keras is Keras {version}, but this course needs Keras 2 "
             "(tf_keras) for TensorFlow Recommenders. TensorFlow was imported before "
             "TF_USE_LEGACY_KERAS=1 was set. Fix: restart the kernel and run the setup cell "
             "first (or `import recutils` before `import tensorflow`); check that tf-keras is "
@@ -65,7 +71,7 @@ def setup(seed: int = 42, verbose: bool = True):
     tf.keras.utils.set_random_seed(seed)
     if verbose:
         vs = versions()
-        vs["keras (tf.keras)"] = tf.keras.__version__
+        vs["keras (tf.keras)"] = keras_version(tf)
         print("  ".join(f"{k} {v}" for k, v in vs.items()))
         print(f"Seed {seed}; running on {'Colab' if in_colab() else platform.node() or 'this machine'}.")
     return tf

@@ -1,0 +1,29 @@
+# The course's two commands (see README.md):
+#   make course   run every notebook at its default settings; executed copies and metrics in reports/
+#   make test     run the test suite (unit tests and every notebook, with their metric checks)
+# Each creates the virtual environment .venv on first use and installs what it needs.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: course test lab clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[course,test]"
+	touch $(STAMP)
+
+course: $(STAMP)
+	$(BIN)/python -m recutils.course
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean:
+	rm -rf $(VENV) reports/executed reports/tensorboard reports/results.jsonl

@@ -1,0 +1,45 @@
+"""The course runner runs notebooks in order and stops, with names, when one fails."""
+
+import nbformat
+import pytest
+
+from recutils.course import course_notebooks, main, run_notebook
+
+
+def test_course_notebooks_are_numbered_and_in_order():
+    names = [p.name for p in course_notebooks()]
+    assert names == sorted(names) and names[0].startswith("00_")
+
+
+def test_every_notebook_has_one_parameters_cell_and_no_outputs():
+    for path in course_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters'"
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), f"{path.name} has outputs"
+        assert all(c.get("id") for c in nb.cells), f"{path.name} has cells without ids"
+
+
+def _notebook(tmp_path, source: str):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(source)]
+    path = tmp_path / "99_broken.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failing_cell_is_named(tmp_path):
+    path = _notebook(tmp_path, "raise ValueError('boom')")
+    with pytest.raises(RuntimeError, match=r"99_broken.ipynb failed in cell 1 .*ValueError: boom"):
+        run_notebook(path, tmp_path / "out")
+    assert (tmp_path / "out" / "99_broken.ipynb").exists()
+
+
+def test_main_reports_the_failure_and_exits_1(tmp_path, monkeypatch, capsys):
+    path = _notebook(tmp_path, "1 / 0")
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setattr("recutils.course.course_notebooks", lambda: [path])
+    assert main([]) == 1
+    assert "99_broken.ipynb failed in cell 1" in capsys.readouterr().err
