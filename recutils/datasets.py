@@ -323,11 +323,17 @@ def download(url: str, dest: str | os.PathLike, sha256: str, timeout: float = 30
         h = hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                expected = resp.headers.get("Content-Length")
+                received = 0
                 for block in iter(lambda: resp.read(1 << 20), b""):
                     h.update(block)
                     out.write(block)
+                    received += len(block)
         except (OSError, HTTPException) as exc:  # URLError, timeouts and IncompleteRead
             raise DownloadError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+        if expected is not None and received != int(expected):
+            raise DownloadError(
+                f"{url}: the transfer broke off after {received:,} of {int(expected):,} bytes.")
         if h.hexdigest() != sha256:
             raise ChecksumError(
                 f"{url} arrived with SHA-256 {h.hexdigest()}, expected {sha256}. The file is "
