@@ -1,0 +1,51 @@
+"""Notebook 00 runs, says where the data came from, and records the baselines' real figures."""
+
+import nbformat
+import pytest
+from notebook_runner import execute
+
+pytestmark = pytest.mark.notebook
+
+# Measured on the canonical split of ML-100K (deterministic: no random state involved).
+EXPECTED_NDCG = {"Popularity": 0.0743, "ItemKNN": 0.1189, "EASE": 0.1270}
+
+
+@pytest.fixture(scope="module")
+def run():
+    return execute("00")
+
+
+def _records(run, split):
+    results = run.results
+    return results[(results["notebook"] == "00_data_and_protocol") & (results["split"] == split)]
+
+
+def test_ranking_baselines_are_recorded_with_their_figures(run):
+    ranking = _records(run, "canonical").dropna(subset=["ndcg@10"]).set_index("model")
+    assert set(ranking.index) == set(EXPECTED_NDCG)
+    for model, ndcg in EXPECTED_NDCG.items():
+        assert ranking.loc[model, "ndcg@10"] == pytest.approx(ndcg, abs=0.002), model
+    assert (ranking["dataset"] == "ml-100k").all() and (ranking["part"] == "test").all()
+    # The order the course's narrative relies on, with a margin: EASE > item-kNN > popularity.
+    assert ranking.loc["EASE", "ndcg@10"] > ranking.loc["ItemKNN", "ndcg@10"] > 1.25 * ranking.loc[
+        "Popularity", "ndcg@10"]
+
+
+def test_rating_baselines_are_recorded_on_both_splits(run):
+    for split, bias_rmse in (("canonical", 0.999), ("random-80-20", 0.940)):
+        rating = _records(run, split).dropna(subset=["rmse"]).set_index("model")
+        assert set(rating.index) == {"GlobalMean", "UserItemBias"}
+        assert rating.loc["UserItemBias", "rmse"] == pytest.approx(bias_rmse, abs=0.005)
+        assert rating.loc["UserItemBias", "rmse"] < rating.loc["GlobalMean", "rmse"] - 0.15
+
+
+def test_notebook_says_which_source_served_the_data_and_runs_its_solutions(run):
+    nb = nbformat.read(run.executed, as_version=4)
+    cells = {c.id: c for c in nb.cells}
+    load_output = "".join(o.get("text", "") for o in cells["load"].outputs)
+    assert "MovieLens 100k: loaded from" in load_output
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert len(solutions) >= 3
+    assert all(c.outputs and not any(o.output_type == "error" for o in c.outputs) for c in solutions)
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert figures >= 4
