@@ -47,5 +47,6 @@ def test_notebook_says_which_source_served_the_data_and_runs_its_solutions(run):
     solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
     assert len(solutions) >= 3
     assert all(c.outputs and not any(o.output_type == "error" for o in c.outputs) for c in solutions)
-    figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    figures = sum("image/png" in o.get("data", {}) for o in outputs)
     assert figures >= 4
