@@ -1,7 +1,9 @@
-"""Execute a course notebook once per test session, into a temporary reports folder.
+"""Execute course notebooks once per test session, into one temporary reports folder.
 
 Tests import :func:`execute` and read the metrics that the notebook recorded, so a metric
-check asserts what the notebook itself computed and wrote.
+check asserts what the notebook itself computed and wrote.  All notebooks of a session write
+to the same results file, as in a course run, so notebook 09 can be tested on the real
+results of the notebooks run before it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -38,22 +41,36 @@ def notebook_path(name: str) -> Path:
     return matches[0]
 
 
+@cache
+def session_reports() -> Path:
+    """The reports folder that every notebook of this test session writes to."""
+    return Path(tempfile.mkdtemp(prefix="recutils-test-reports-"))
+
+
+def session_results() -> pd.DataFrame:
+    """Every record written so far in this session (empty if none)."""
+    path = session_reports() / "results.jsonl"
+    return load_results(path) if path.exists() else pd.DataFrame()
+
+
 def execute(name: str, parameters: Mapping | None = None) -> NotebookRun:
-    """Run notebook ``name`` with ``parameters`` (cached per session) and load its results."""
+    """Run notebook ``name`` with ``parameters`` (cached per session); its records, only."""
     key = (name, tuple(sorted((parameters or {}).items())))
     if key not in _RUNS:
         path = notebook_path(name)
-        reports = Path(tempfile.mkdtemp(prefix=f"reports-{path.stem}-"))
+        reports = session_reports()
+        out = reports / "executed" / ("-".join(f"{k}={v}" for k, v in key[1]) or "defaults")
         previous = os.environ.get("RECUTILS_REPORTS_DIR")
         os.environ["RECUTILS_REPORTS_DIR"] = str(reports)  # the kernel inherits it
         try:
-            seconds = run_notebook(path, reports / "executed", parameters)
+            seconds = run_notebook(path, out, parameters)
         finally:
             if previous is None:
                 os.environ.pop("RECUTILS_REPORTS_DIR", None)
             else:
                 os.environ["RECUTILS_REPORTS_DIR"] = previous
-        results_file = reports / "results.jsonl"
-        results = load_results(results_file) if results_file.exists() else pd.DataFrame()
-        _RUNS[key] = NotebookRun(reports / "executed" / path.name, reports, results, seconds)
+        results = session_results()
+        if not results.empty:
+            results = results[results["notebook"] == path.stem].reset_index(drop=True)
+        _RUNS[key] = NotebookRun(out / path.name, reports, results, seconds)
     return _RUNS[key]
