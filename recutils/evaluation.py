@@ -4,7 +4,9 @@ A ranking model is given to :func:`evaluate` as a ``users x items`` score matrix
 columns in the split's order) or as a function ``scores(user_positions) -> matrix``.  It is
 scored on one part of the split: every item the user interacted with in the earlier parts
 (``train`` for ``valid``; ``train`` and ``valid`` for ``test``) is excluded from the ranking,
-and every interaction in the part is relevant.
+and every interaction in the part is relevant.  Besides accuracy, ``popularity@k`` reports how
+mainstream the top-k are: the mean share of users who interacted with a recommended item in
+the parts the model was fitted on.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def evaluate(model: np.ndarray | ScoreFn, split: Split, part: str = "test", k: i
                                  for i in range(0, users.size, batch_size)])
     else:
         scores = _checked(np.asarray(model), np.arange(split.n_users), split)[users]
-    return ranking_metrics(scores, relevant[users], k=k, exclude=seen[users])
+    popularity = np.asarray(seen.sum(axis=0)).ravel() / split.n_users  # share of users, per item
+    return ranking_metrics(scores, relevant[users], k=k, exclude=seen[users], item_popularity=popularity)
 
 
 def _checked(scores: np.ndarray, users: np.ndarray, split: Split) -> np.ndarray:

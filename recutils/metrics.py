@@ -19,9 +19,13 @@ then averaged over the users with at least one relevant (held-out) item.  For a 
   convention, as in ``ranx``: divided by all ``R`` relevant items, not by ``min(k, R)``)
 * ``mrr`` :math:`= 1/\mathrm{rank}` of the first relevant item in the full ranking (no cut-off)
 
-and one catalogue metric, not averaged per user:
+and two beyond-accuracy metrics:
 
-* ``coverage@k`` = share of the catalogue that appears in at least one user's top-k.
+* ``coverage@k`` = share of the catalogue that appears in at least one user's top-k (not
+  averaged per user);
+* ``popularity@k`` (only when item popularities ``p_i`` are given, e.g. the share of users
+  who interacted with item ``i`` in training) :math:`= \tfrac1k \sum_{j\le k} p_{i_j}`, averaged
+  over users: how mainstream the recommendations are (lower reaches further into the long tail).
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ def _masked(scores: np.ndarray, exclude: sp.spmatrix | None) -> np.ndarray:
 
 
 def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
-                    exclude: sp.spmatrix | None = None) -> dict[str, float]:
+                    exclude: sp.spmatrix | None = None,
+                    item_popularity: np.ndarray | None = None) -> dict[str, float]:
     """All ranking metrics of the module docstring for one users x items score matrix.
 
     Args:
@@ -84,10 +89,12 @@ def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
         relevant: same shape, non-zero where an item is relevant (held out) for a user.
         k: the cut-off.
         exclude: same shape, non-zero where an item must not be ranked (already seen).
+        item_popularity: ``(n_items,)`` popularity of each item; adds ``popularity@k``.
 
     Returns:
         ``{"precision@k", "recall@k", "ndcg@k", "hit_rate@k", "map@k", "mrr", "coverage@k",
-        "users"}``; users without relevant items are left out of every average.
+        "users"}`` (and ``"popularity@k"``); users without relevant items are left out of
+        every average.
     """
     if scores.shape != relevant.shape:
         raise ValueError(f"scores {scores.shape} and relevant {relevant.shape} differ in shape.")
@@ -108,7 +115,7 @@ def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
     n_hits = hits.sum(axis=1)
     idcg = np.cumsum(discounts)[np.minimum(n_rel, k) - 1]
     precision_at_j = np.cumsum(hits, axis=1) / ranks
-    return {
+    result = {
         f"precision@{k}": float(np.mean(n_hits / k)),
         f"recall@{k}": float(np.mean(n_hits / n_rel)),
         f"ndcg@{k}": float(np.mean((hits @ discounts) / idcg)),
@@ -118,6 +125,9 @@ def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
         f"coverage@{k}": float(coverage),
         "users": int(keep.sum()),
     }
+    if item_popularity is not None:
+        result[f"popularity@{k}"] = float(np.mean(np.asarray(item_popularity, dtype=np.float64)[top]))
+    return result
 
 
 def _first_relevant_rank(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:

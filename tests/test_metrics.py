@@ -258,3 +258,13 @@ def test_agrees_with_ranx():
     top = top_k(scores[users], k, exclude=sp.csr_matrix(seen[users]))
     direct = np.take_along_axis(rel[users], top, axis=1).any(axis=1).mean()
     assert float(theirs[f"hit_rate@{k}"]) == pytest.approx(direct, abs=1e-12)
+
+
+def test_popularity_of_the_recommendations_by_hand():
+    scores = np.array([[0.9, 0.8, 0.1, 0.0], [0.0, 0.1, 0.8, 0.9]])
+    relevant = sp.csr_matrix(np.array([[0, 0, 1, 0], [1, 0, 0, 0]]))
+    popularity = np.array([0.5, 0.3, 0.1, 0.0])
+    # Top 2: items 0, 1 (mean 0.4) and items 3, 2 (mean 0.05): 0.225 on average.
+    m = ranking_metrics(scores, relevant, k=2, item_popularity=popularity)
+    assert m["popularity@2"] == pytest.approx(0.225)
+    assert "popularity@2" not in ranking_metrics(scores, relevant, k=2)
