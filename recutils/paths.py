@@ -10,6 +10,7 @@ into temporary folders.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 
@@ -34,5 +35,11 @@ def reports_dir() -> Path:
 
 def tensorboard_dir(notebook: str, run: str) -> Path:
     """``<reports>/tensorboard/<notebook>/<run>``: where a notebook's TensorBoard logs go, so
-    ``tensorboard --logdir reports/tensorboard`` shows every run of the course in one view."""
-    return reports_dir() / "tensorboard" / notebook / run
+    ``tensorboard --logdir reports/tensorboard`` shows every run of the course in one view.
+
+    The run starts afresh: logs that an earlier execution wrote under the same name are
+    removed, so a re-run notebook shows each run once (not two curves drawn over each other).
+    """
+    path = reports_dir() / "tensorboard" / notebook / run
+    shutil.rmtree(path, ignore_errors=True)
+    return path

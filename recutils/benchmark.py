@@ -1,0 +1,159 @@
+"""Measure what every notebook costs at its default settings, and write the README's tables.
+
+``python -m recutils.benchmark`` (``make benchmark``) runs the notebooks in course order, each
+in a process of its own, and measures its wall time and peak memory (resident set of the
+notebook's kernel and runner).  From the logs the notebooks write it then reads each
+training run's seconds per epoch and, for runs that log a validation NDCG@10 per epoch, the
+training time until the model first matches the popularity baseline on ``valid`` and until it
+reaches its final figure.  The tables go to ``reports/benchmark.md`` (and, with
+``--update-readme``, between the ``benchmark`` markers of ``README.md``), with the machine named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from recutils.course import course_notebooks
+from recutils.paths import project_root, reports_dir
+
+START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+_FAILED = "NOTEBOOK FAILED: "
+_CHILD = ("import sys; from pathlib import Path; from recutils.course import run_notebook\n"
+          "try:\n    run_notebook(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+          f"except RuntimeError as exc:\n    sys.exit({_FAILED!r} + str(exc))")
+
+
+def measure_notebook(path: Path, out_dir: Path) -> dict:
+    """Run one notebook in a child process; its wall seconds and peak memory (MiB).
+
+    Raises:
+        RuntimeError: the notebook failed (the message names it and the failing cell).
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), str(out_dir)],
+                            stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        message = stderr.split(_FAILED)[-1].strip() if _FAILED in stderr else stderr.strip()[-2000:]
+        raise RuntimeError(message or f"{path.name} failed")
+    # ru_maxrss (KiB on Linux) covers the child and the kernel it started and waited for.
+    return {"notebook": path.stem, "wall_seconds": round(seconds, 1),
+            "peak_memory_mib": round(usage.ru_maxrss / 1024)}
+
+
+def machine() -> str:
+    """A one-line description of this machine."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        memory = float("nan")
+    return (f"{platform.node()}: {os.cpu_count()} CPU cores ({platform.machine()}), "
+            f"{memory:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
+
+
+def popularity_valid_ndcg(k: int = 10) -> float:
+    """The popularity baseline's NDCG@k on the canonical split's ``valid`` part (fitted on train)."""
+    from recutils.baselines import Popularity
+    from recutils.datasets import load_movielens
+    from recutils.evaluation import evaluate
+    from recutils.splits import canonical_split
+
+    split = canonical_split(load_movielens("100k", verbose=False).ratings)
+    return evaluate(Popularity().fit(split.matrix("train")).scores, split, "valid", k)[f"ndcg@{k}"]
+
+
+def tables(runs: pd.DataFrame, logdir: Path, k: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cost table (one row per notebook) and the time-to-quality table (one row per run
+    that logs a validation NDCG@k per epoch)."""
+    from recutils.tensorboard_logs import epoch_seconds, read_scalars, time_to_reach
+
+    scalars = read_scalars(logdir)
+    speed = epoch_seconds(scalars).groupby("notebook").agg(
+        training_runs=("run", "size"), median_seconds_per_epoch=("seconds_per_epoch", "median"))
+    cost = runs.set_index("notebook").join(speed).reset_index()
+    cost["median_seconds_per_epoch"] = cost["median_seconds_per_epoch"].round(2)
+    threshold = popularity_valid_ndcg(k)
+    quality = time_to_reach(scalars, f"epoch_ndcg@{k}", threshold).rename(columns={
+        "seconds": "seconds_to_popularity", "final": f"final_valid_ndcg@{k}"})
+    quality.attrs["threshold"] = threshold
+    return cost, quality.round(4)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A frame as a GitHub Markdown table (missing values left blank)."""
+    cells = frame.astype(object).where(frame.notna(), "")
+    rows = [list(map(str, frame.columns)), ["---"] * frame.shape[1]] + cells.astype(str).to_numpy().tolist()
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def render(cost: pd.DataFrame, quality: pd.DataFrame, k: int = 10) -> str:
+    """The two tables as Markdown, with the machine and the date."""
+    total = cost["wall_seconds"].sum()
+    lines = [f"Measured by `python -m recutils.benchmark` on {time.strftime('%Y-%m-%d')}, "
+             f"{machine()}. Whole course: {total / 60:.1f} minutes.", "",
+             markdown_table(cost), ""]
+    if not quality.empty:
+        lines += [f"Training time until the validation NDCG@{k} first reaches popularity's "
+                  f"({quality.attrs['threshold']:.4f}) and until it is within 1% of the run's "
+                  "final figure (runs that score `valid` after every epoch):", "",
+                  markdown_table(quality), ""]
+    return "\n".join(lines)
+
+
+def update_readme(text: str, readme: Path | None = None) -> None:
+    """Replace what lies between the benchmark markers of the README with ``text``."""
+    readme = readme or project_root() / "README.md"
+    content = readme.read_text()
+    if START not in content or END not in content:
+        raise ValueError(f"{readme} has no {START} ... {END} markers to put the tables between.")
+    head, rest = content.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    readme.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run and measure the notebooks, write the tables; 1 if a notebook fails."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="notebook numbers (default: all)")
+    parser.add_argument("--update-readme", action="store_true", help="write the tables into README.md")
+    args = parser.parse_args(argv)
+    notebooks = [nb for nb in course_notebooks()
+                 if not args.only or any(nb.stem.startswith(o) for o in args.only)]
+    reports = reports_dir()
+    measured = []
+    for nb in notebooks:
+        print(f"Running {nb.name} ...", flush=True)
+        try:
+            measured.append(measure_notebook(nb, reports / "executed"))
+        except RuntimeError as exc:
+            print(f"\nBenchmark stopped: {exc}", file=sys.stderr)
+            return 1
+        print(f"  {measured[-1]['wall_seconds']:.0f} s, {measured[-1]['peak_memory_mib']} MiB", flush=True)
+    cost, quality = tables(pd.DataFrame(measured), reports / "tensorboard")
+    text = render(cost, quality)
+    (reports / "benchmark.md").write_text(text + "\n")
+    (reports / "benchmark.json").write_text(json.dumps(
+        {"machine": machine(), "cost": cost.to_dict("records"), "quality": quality.to_dict("records")},
+        indent=2, default=str))
+    if args.update_readme:
+        update_readme(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

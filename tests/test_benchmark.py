@@ -1,0 +1,101 @@
+"""The benchmark: notebooks measured in their own process, training speed read from real logs."""
+
+import os
+import time
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from recutils import benchmark
+from recutils.paths import tensorboard_dir
+from recutils.tensorboard_logs import epoch_seconds, read_scalars, time_to_reach
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    """Real TensorBoard logs of two runs, written the way Keras writes them."""
+    import tensorflow as tf
+
+    root = tmp_path_factory.mktemp("tensorboard")
+    for run, values in {"fast": [0.02, 0.05, 0.08, 0.09], "flat": [0.01, 0.01, 0.02, 0.02]}.items():
+        train = tf.summary.create_file_writer(str(root / "05_x" / run / "train"))
+        valid = tf.summary.create_file_writer(str(root / "05_x" / run / "validation"))
+        for step, value in enumerate(values):
+            time.sleep(0.05)
+            with train.as_default():
+                tf.summary.scalar("epoch_loss", 1.0 / (step + 1), step=step)
+            with valid.as_default():
+                tf.summary.scalar("epoch_ndcg@10", value, step=step)
+        train.flush()
+        valid.flush()
+    return root
+
+
+def test_read_scalars_returns_every_value(logs):
+    scalars = read_scalars(logs)
+    assert set(scalars["run"]) == {"fast", "flat"} and set(scalars["subset"]) == {"train", "validation"}
+    fast = scalars[(scalars["run"] == "fast") & (scalars["tag"] == "epoch_ndcg@10")].sort_values("step")
+    np.testing.assert_allclose(fast["value"], [0.02, 0.05, 0.08, 0.09], rtol=1e-6)
+    assert (scalars["wall_time"] >= scalars["start"]).all()
+    assert read_scalars(logs / "missing").empty
+
+
+def test_epoch_seconds_and_time_to_reach(logs):
+    scalars = read_scalars(logs)
+    speed = epoch_seconds(scalars).set_index("run")
+    assert speed.loc["fast", "epochs"] == 4 and 0.04 < speed.loc["fast", "seconds_per_epoch"] < 5
+    reach = time_to_reach(scalars, "epoch_ndcg@10", 0.07).set_index("run")
+    fast = scalars[(scalars["run"] == "fast") & (scalars["tag"] == "epoch_ndcg@10")].sort_values("step")
+    assert reach.loc["fast", "seconds"] == pytest.approx(fast["wall_time"].iloc[2] - fast["start"].iloc[0])
+    assert reach.loc["fast", "final"] == pytest.approx(0.09)
+    assert reach.loc["fast", "seconds_to_final"] >= reach.loc["fast", "seconds"]
+    assert np.isnan(reach.loc["flat", "seconds"])
+
+
+def test_tensorboard_dir_starts_a_run_afresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path))
+    first = tensorboard_dir("01_x", "run")
+    (first / "train").mkdir(parents=True)
+    (first / "train" / "events.out.tfevents.old").write_text("old")
+    assert tensorboard_dir("01_x", "run") == first and not first.exists()
+
+
+def _notebook(path, source):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_measure_notebook_reports_time_and_the_kernels_memory(tmp_path):
+    # The kernel holds a 300 MiB array: the peak must include the kernel's memory.
+    path = _notebook(tmp_path / "01_big.ipynb", "import numpy as np\nx = np.ones(300 * 2**20 // 8)\nx.sum()")
+    result = benchmark.measure_notebook(path, tmp_path / "out")
+    assert result["notebook"] == "01_big" and result["wall_seconds"] > 0
+    assert result["peak_memory_mib"] >= 300
+
+
+def test_measure_notebook_names_the_failure(tmp_path):
+    path = _notebook(tmp_path / "02_bad.ipynb", "raise ValueError('boom')")
+    with pytest.raises(RuntimeError, match="02_bad.ipynb failed in cell 0"):
+        benchmark.measure_notebook(path, tmp_path / "out")
+
+
+def test_readme_tables_go_between_the_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{benchmark.START}\nold\n{benchmark.END}\nrest\n")
+    table = benchmark.markdown_table(pd.DataFrame({"notebook": ["00_x"], "wall_seconds": [1.5],
+                                                   "peak": [np.nan]}))
+    benchmark.update_readme(table, readme)
+    assert readme.read_text() == (f"intro\n{benchmark.START}\n| notebook | wall_seconds | peak |\n"
+                                  f"| --- | --- | --- |\n| 00_x | 1.5 |  |\n{benchmark.END}\nrest\n")
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        benchmark.update_readme(table, readme)
+
+
+def test_machine_is_described():
+    assert f"{os.cpu_count()} CPU cores" in benchmark.machine()
