@@ -96,3 +96,32 @@ def timer() -> Iterator[dict]:
         yield t
     finally:
         t["seconds"] = time.perf_counter() - start
+
+
+def leaderboard(results: pd.DataFrame, metrics: list[str], split: str = "canonical",
+                part: str = "test") -> pd.DataFrame:
+    """Mean and standard deviation over seeds of ``metrics`` per (notebook, model) on one split.
+
+    Returns a frame indexed by (notebook, model) with columns ``<metric>`` (mean),
+    ``<metric>_std`` (0 for a single run), ``seeds`` (runs averaged) and ``train_seconds``
+    (mean); only records that have every metric in ``metrics`` are used.
+    """
+    missing = [m for m in metrics if m not in results]
+    if missing:
+        raise KeyError(f"No record has the metrics {missing}; recorded columns: {list(results.columns)}.")
+    rows = results[(results["split"] == split) & (results["part"] == part)].dropna(subset=metrics)
+    if rows.empty:
+        raise ValueError(f"No records with {metrics} on the {split!r} split's {part!r} part.")
+    groups = rows.groupby(["notebook", "model"], sort=False)
+    table = groups[metrics].mean()
+    spread = groups[metrics].std(ddof=0).fillna(0.0).add_suffix("_std")
+    table = table.join(spread)
+    table["seeds"] = groups.size()
+    table["train_seconds"] = groups["train_seconds"].mean()
+    return table
+
+
+def missing_notebooks(results: pd.DataFrame, notebooks: list[str]) -> list[str]:
+    """The notebooks (file stems) in ``notebooks`` that have no record in ``results``."""
+    recorded = set(results["notebook"]) if "notebook" in results else set()
+    return [nb for nb in notebooks if nb not in recorded]

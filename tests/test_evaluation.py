@@ -346,3 +346,20 @@ def test_popularity_baseline_recommends_the_most_mainstream_items(split, popular
     # Share of users who interacted with the recommended items in train: the most popular items
     # average about a third of users; EASE reaches further into the tail.
     assert 0.2 < pop < 0.6 and personal < pop
+
+
+def test_leaderboard_averages_seeds_and_names_missing_notebooks(reports, split):
+    from recutils.reporting import leaderboard, missing_notebooks
+
+    for seed, ndcg in ((1, 0.10), (2, 0.12)):
+        record_metrics("03_ncf", "NeuMF", split, {"ndcg@10": ndcg, "recall@10": 0.2}, 5.0, seed=seed)
+    record_metrics("00_data", "EASE", split, {"ndcg@10": 0.127, "recall@10": 0.11}, 1.0)
+    record_metrics("01_mf", "MF", split, {"rmse": 0.9})
+    table = leaderboard(load_results(), ["ndcg@10", "recall@10"])
+    assert list(table.index) == [("03_ncf", "NeuMF"), ("00_data", "EASE")]
+    assert table.loc[("03_ncf", "NeuMF"), "ndcg@10"] == pytest.approx(0.11)
+    assert table.loc[("03_ncf", "NeuMF"), "ndcg@10_std"] == pytest.approx(0.01)
+    assert table.loc[("03_ncf", "NeuMF"), "seeds"] == 2 and table.loc[("00_data", "EASE"), "seeds"] == 1
+    with pytest.raises(ValueError, match="No records"):
+        leaderboard(load_results(), ["ndcg@10"], split="random-80-20")
+    assert missing_notebooks(load_results(), ["00_data", "01_mf", "02_tfrs"]) == ["02_tfrs"]
