@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 
 from recutils.course import course_notebooks, run_notebook
@@ -74,3 +75,28 @@ def execute(name: str, parameters: Mapping | None = None) -> NotebookRun:
             results = results[results["notebook"] == path.stem].reset_index(drop=True)
         _RUNS[key] = NotebookRun(out / path.name, reports, results, seconds)
     return _RUNS[key]
+
+
+def cell_texts(executed: Path) -> dict[str, str]:
+    """Each code cell's text output (streams, plain text and Markdown) in an executed notebook, by cell id."""
+    nb = nbformat.read(executed, as_version=4)
+    return {c.id: "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")
+                          + o.get("data", {}).get("text/markdown", "") for o in c.outputs)
+            for c in nb.cells if c.cell_type == "code"}
+
+
+def figure_count(executed: Path) -> int:
+    """How many figures (PNG outputs) an executed notebook shows."""
+    nb = nbformat.read(executed, as_version=4)
+    return sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def solutions_ran(executed: Path) -> int:
+    """The number of exercise solutions (cells tagged ``solution``); each must have run
+    without an error (AssertionError otherwise)."""
+    nb = nbformat.read(executed, as_version=4)
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    for cell in solutions:
+        assert cell.outputs, f"solution cell {cell.id} has no output"
+        assert not any(o.output_type == "error" for o in cell.outputs), f"solution cell {cell.id} failed"
+    return len(solutions)
