@@ -27,7 +27,7 @@ benchmark: $(STAMP)
 	$(BIN)/python -m recutils.benchmark --update-readme
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) reports/executed reports/tensorboard reports/results.jsonl reports/*.json reports/benchmark.md
