@@ -5,6 +5,10 @@ with papermill, writes the executed copies to ``reports/executed/`` and each not
 time to ``reports/course_run.json``; the notebooks themselves append their metrics to
 ``reports/results.jsonl``.  A failing notebook stops the run, naming the notebook and cell.
 ``--only 00 03`` runs a subset.
+
+The course's repository address is set once, in :data:`REPOSITORY`; ``--stamp-links`` writes
+it into every notebook (the "Open in Colab" badge under the title, and the address the Colab
+branch of the setup cell installs ``recutils`` from), and a test checks they agree.
 """
 
 from __future__ import annotations
@@ -12,12 +16,49 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from recutils.paths import project_root, reports_dir
+
+REPOSITORY = "recsys-tf-course/recsys-tf-course"
+"""The course's GitHub repository (owner/name): the one place its address is set."""
+BRANCH = "main"
+
+_BADGE = re.compile(r"^\[!\[Open In Colab\]\(.*$", re.MULTILINE)
+_INSTALL = re.compile(r"git\+https://github\.com/[^\"' ]+")
+
+
+def colab_url(notebook: str) -> str:
+    """The address that opens ``notebooks/<notebook>`` of the repository in Google Colab."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
+
+
+def colab_badge(notebook: str) -> str:
+    """The Markdown "Open in Colab" badge for a notebook."""
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
+
+
+def stamp_links(path: Path) -> bool:
+    """Write :data:`REPOSITORY` into a notebook: the Colab badge on the line after the title of
+    its first cell, and the install address of its setup cell.  Returns whether it changed."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    before = [c.source for c in nb.cells]
+    title = nb.cells[0]
+    heading, _, rest = _BADGE.sub("", title.source).strip("\n").partition("\n")
+    title.source = "\n\n".join(part for part in (heading, colab_badge(path.name), rest.strip("\n")) if part)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _INSTALL.search(cell.source):
+            cell.source = _INSTALL.sub(f"git+https://github.com/{REPOSITORY}", cell.source)
+    changed = before != [c.source for c in nb.cells]
+    if changed:
+        nbformat.write(nb, path)
+    return changed
 
 
 def course_notebooks(folder: Path | None = None) -> list[Path]:
@@ -56,8 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None,
                         help="notebook numbers or names to run (default: all)")
+    parser.add_argument("--stamp-links", action="store_true",
+                        help="write the repository address into the notebooks instead of running them")
     args = parser.parse_args(argv)
     notebooks = course_notebooks()
+    if args.stamp_links:
+        changed = [nb.name for nb in notebooks if stamp_links(nb)]
+        print(f"Repository {REPOSITORY} written into {len(changed)} notebooks: "
+              f"{', '.join(changed) or 'none'}.")
+        return 0
     if args.only:
         notebooks = [nb for nb in notebooks if any(nb.stem.startswith(o) for o in args.only)]
     out_dir = reports_dir() / "executed"

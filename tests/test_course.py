@@ -43,3 +43,33 @@ def test_main_reports_the_failure_and_exits_1(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("recutils.course.course_notebooks", lambda: [path])
     assert main([]) == 1
     assert "99_broken.ipynb failed in cell 1" in capsys.readouterr().err
+
+
+def test_every_notebook_links_to_colab_and_installs_from_the_repository():
+    from recutils.course import REPOSITORY, colab_url
+
+    for path in course_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        fix = "run `python -m recutils.course --stamp-links`"
+        assert colab_url(path.name) in nb.cells[0].source, f"{path.name} has no Colab badge: {fix}"
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        installs = [s for s in code if "git+https://github.com/" in s]
+        address = f"git+https://github.com/{REPOSITORY}\""
+        assert installs and all(address in s for s in installs), f"{path.name} installs from elsewhere: {fix}"
+
+
+def test_stamp_links_writes_the_badge_once(tmp_path, monkeypatch):
+    from recutils import course
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 05 · Title\n\nText.", id="title"),
+                nbformat.v4.new_code_cell('pip("recutils @ git+https://github.com/old/place")', id="setup")]
+    path = tmp_path / "05_x.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setattr(course, "REPOSITORY", "someone/course")
+    assert course.stamp_links(path) and not course.stamp_links(path)  # idempotent
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].source == f"# 05 · Title\n\n{course.colab_badge('05_x.ipynb')}\n\nText."
+    assert "someone/course/blob/main/notebooks/05_x.ipynb" in cells[0].source
+    assert cells[1].source == 'pip("recutils @ git+https://github.com/someone/course")'
+    assert [c.id for c in cells] == ["title", "setup"]
