@@ -1,0 +1,77 @@
+"""Notebook 08 (graph neural network, LightGCN): run it and check the figures it recorded.
+
+Observed at the default settings (seeds 42, 43, 44; canonical split, test part):
+
+* LightGCN NDCG@10 0.1210 ± 0.0039 (seeds 0.1200, 0.1253, 0.1177), with L = 2, lambda 1e-4 and
+  20 epochs chosen on valid; ItemKNN 0.1189, EASE 0.1270, Popularity 0.0743.
+
+The seed spread sets the tolerances: LightGCN's mean over the seeds must reach ItemKNN's NDCG@10
+less two standard errors of a three-seed mean (2 x std / sqrt(3), with std floored at 0.002),
+and each seed must lie within mean ± max(4 std, 0.01) of the observed figure (the floor covers
+differences between machines and library builds).
+A broken run (the training graph's user ids shuffled, so every user's edges belong to someone
+else; the training pairs unchanged) gave NDCG@10 0.1089 (seeds 0.1103, 0.1084, 0.1079), below
+ItemKNN - 0.0045, and failed test_lightgcn_reaches_item_knn_and_clears_popularity.
+"""
+
+import numpy as np
+import pytest
+from notebook_runner import execute, figure_count, solutions_ran
+
+from recutils.baselines import BASELINE_GRIDS, evaluate_baselines
+from recutils.datasets import load_movielens
+from recutils.splits import canonical_split
+
+pytestmark = pytest.mark.notebook
+
+NOTEBOOK = "08_graph_neural_network"
+SEEDS = {42, 43, 44}
+OBSERVED_MEAN, OBSERVED_STD = 0.1210, 0.0039
+
+
+@pytest.fixture(scope="module")
+def run():
+    return execute("08")
+
+
+@pytest.fixture(scope="module")
+def baselines():
+    split = canonical_split(load_movielens("100k", verbose=False).ratings)
+    grids = {name: BASELINE_GRIDS[name] for name in ("Popularity", "ItemKNN")}
+    return evaluate_baselines(split, grids=grids)["ndcg@10"]
+
+
+@pytest.fixture(scope="module")
+def lightgcn(run):
+    rows = run.results.query("model == 'LightGCN' and split == 'canonical' and part == 'test'")
+    assert set(rows["seed"]) == SEEDS, f"seeds recorded: {sorted(rows['seed'])}"
+    return rows
+
+
+def test_lightgcn_reaches_item_knn_and_clears_popularity(lightgcn, baselines):
+    ndcg = lightgcn["ndcg@10"].to_numpy(dtype=float)
+    tolerance = 2 * max(OBSERVED_STD, 0.002) / np.sqrt(len(SEEDS))
+    assert ndcg.mean() >= baselines["ItemKNN"] - tolerance, (
+        f"LightGCN NDCG@10 {ndcg.mean():.4f} < ItemKNN {baselines['ItemKNN']:.4f} - {tolerance:.4f}")
+    assert ndcg.mean() >= 1.25 * baselines["Popularity"], (
+        f"LightGCN NDCG@10 {ndcg.mean():.4f} < 1.25 x Popularity {baselines['Popularity']:.4f}")
+    band = max(4 * OBSERVED_STD, 0.01)
+    assert np.all(np.abs(ndcg - OBSERVED_MEAN) <= band), f"{ndcg} outside {OBSERVED_MEAN} ± {band:.4f}"
+
+
+def test_propagation_was_chosen_on_valid_and_recorded(lightgcn):
+    params = lightgcn["params.layers"].to_numpy()
+    assert np.all(params == params[0]) and params[0] >= 1, f"chosen depths {params}: the graph did not help"
+    assert (lightgcn["train_seconds"] > 0).all()
+
+
+def test_tensorboard_logs_and_figures(run):
+    logs = run.reports / "tensorboard" / NOTEBOOK
+    for seed in SEEDS:
+        assert list((logs / f"final-seed{seed}").rglob("events.out.tfevents.*")), f"no logs for seed {seed}"
+    assert list((logs / "depth-0").rglob("events.out.tfevents.*"))
+    assert figure_count(run.executed) >= 2  # the depth comparison and the training curves
+
+
+def test_the_solutions_ran(run):
+    assert solutions_ran(run.executed) >= 3
