@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from recutils.splits import IdIndex, Split, _check_ratings
+from recutils.splits import IdIndex, Split, time_ordered
 
 PAD = 0
 """The padding token; item column ``i`` is token ``i + 1``."""
@@ -107,10 +107,7 @@ def leave_last_out_split(ratings: pd.DataFrame) -> Split:
     Raises:
         ValueError: the frame is empty, lacks columns, or a user has fewer than 3 interactions.
     """
-    _check_ratings(ratings)
-    order = np.lexsort((ratings["item_id"].to_numpy(), ratings["timestamp"].to_numpy(),
-                        ratings["user_id"].to_numpy()))
-    df = ratings.iloc[order].reset_index(drop=True)
+    df = time_ordered(ratings)
     user_ids = df["user_id"].to_numpy()
     ids, starts, counts = np.unique(user_ids, return_index=True, return_counts=True)
     if (counts < 3).any():

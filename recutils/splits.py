@@ -114,6 +114,19 @@ def _check_ratings(ratings: pd.DataFrame) -> None:
         raise ValueError("The ratings frame is empty: there is nothing to split.")
 
 
+def time_ordered(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The ratings checked and sorted by user, then time, ties by item id: the course's
+    deterministic order of each user's history (a fresh index).
+
+    Raises:
+        ValueError: the frame is empty or lacks the user, item or timestamp column.
+    """
+    _check_ratings(ratings)
+    order = np.lexsort((ratings["item_id"].to_numpy(), ratings["timestamp"].to_numpy(),
+                        ratings["user_id"].to_numpy()))
+    return ratings.iloc[order].reset_index(drop=True)
+
+
 def _make(name: str, ratings: pd.DataFrame, part: np.ndarray) -> Split:
     frames = {p: ratings[part == i].reset_index(drop=True) for i, p in enumerate(PARTS)}
     return Split(
@@ -138,10 +151,7 @@ def canonical_split(ratings: pd.DataFrame, valid_frac: float = 0.1, test_frac: f
     Raises:
         ValueError: the frame is empty, lacks columns, or a user has fewer than 3 interactions.
     """
-    _check_ratings(ratings)
-    order = np.lexsort((ratings["item_id"].to_numpy(), ratings["timestamp"].to_numpy(),
-                        ratings["user_id"].to_numpy()))
-    df = ratings.iloc[order].reset_index(drop=True)
+    df = time_ordered(ratings)
     groups = df.groupby("user_id", sort=False)
     n = groups["item_id"].transform("size").to_numpy()
     too_few = np.unique(df["user_id"].to_numpy()[n < 3])
