@@ -16,10 +16,14 @@ from functools import cache
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 
 from recutils.course import course_notebooks, run_notebook
 from recutils.reporting import load_results
+
+SEEDS = frozenset({42, 43, 44})
+"""The seeds every model notebook fits its final models with (its ``seeds`` parameter)."""
 
 _RUNS: dict[tuple, NotebookRun] = {}
 
@@ -100,3 +104,18 @@ def solutions_ran(executed: Path) -> int:
         assert cell.outputs, f"solution cell {cell.id} has no output"
         assert not any(o.output_type == "error" for o in cell.outputs), f"solution cell {cell.id} failed"
     return len(solutions)
+
+
+def figures(run: NotebookRun, model: str, split: str, metric: str,
+            seeds: frozenset[int] | set[int] = SEEDS) -> np.ndarray:
+    """One value per seed of a metric that ``model`` recorded on ``split``'s test part; the
+    recorded seeds must be ``seeds``."""
+    rows = run.results.query("model == @model and split == @split and part == 'test'")
+    assert set(rows["seed"]) == set(seeds), f"{model} on {split}: seeds {sorted(rows['seed'])}"
+    return rows[metric].to_numpy(dtype=float)
+
+
+def assert_near(values: np.ndarray, mean: float, std: float, floor: float) -> None:
+    """Every seed within mean ± max(4 std, floor) of the figure observed when the test was written."""
+    band = max(4 * std, floor)
+    assert np.all(np.abs(values - mean) <= band), f"{values} outside {mean} ± {band:.4f}"

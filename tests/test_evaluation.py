@@ -12,21 +12,14 @@ import pytest
 
 import recutils.evaluation as evaluation
 from recutils.baselines import EASE, ItemKNN, Popularity
-from recutils.datasets import load_movielens
 from recutils.evaluation import evaluate, evaluate_ratings, grid_search
 from recutils.metrics import ranking_metrics, top_k
 from recutils.reporting import load_results, record_metrics, results_path, timer
-from recutils.splits import Split, canonical_split
+from recutils.splits import Split
 
 # Popularity's ndcg@10 on ML-100K's validation part is about 0.066; tuned-free ItemKNN and EASE
 # reach about 0.12 and 0.13.  The bar a real personalised model must clear:
 MARGIN = 1.25
-
-
-@pytest.fixture(scope="module")
-def split() -> Split:
-    """The canonical split of the real ML-100K ratings."""
-    return canonical_split(load_movielens("100k", verbose=False).ratings)
 
 
 @pytest.fixture(scope="module")

@@ -15,42 +15,20 @@ A broken run (training ratings shuffled, the ranker's training user ids shuffled
 and failed the three metric tests.
 """
 
-import nbformat
 import numpy as np
 import pytest
-from notebook_runner import execute
+from notebook_runner import assert_near, execute, figures, solutions_ran
 
 from recutils.baselines import Popularity
-from recutils.datasets import load_movielens
 from recutils.evaluation import evaluate
 from recutils.splits import canonical_split, random_split
 
 pytestmark = pytest.mark.notebook
 
-SEEDS = {42, 43, 44}
-
 
 @pytest.fixture(scope="module")
 def run():
     return execute("01")
-
-
-@pytest.fixture(scope="module")
-def ratings():
-    return load_movielens("100k", verbose=False).ratings
-
-
-def figures(run, model: str, split: str, metric: str) -> np.ndarray:
-    """One value per seed of a metric the notebook recorded on a split's test part."""
-    rows = run.results.query("model == @model and split == @split and part == 'test'")
-    assert set(rows["seed"]) == SEEDS, f"{model} on {split}: seeds {sorted(rows['seed'])}"
-    return rows[metric].to_numpy(dtype=float)
-
-
-def assert_near(values: np.ndarray, mean: float, std: float, floor: float) -> None:
-    """Every seed within mean ± max(4 std, floor) of the figure observed when the test was written."""
-    band = max(4 * std, floor)
-    assert np.all(np.abs(values - mean) <= band), f"{values} outside {mean} ± {band:.4f}"
 
 
 def test_biased_mf_rmse_on_the_random_split(run):
@@ -88,10 +66,4 @@ def test_the_deep_classifier_beats_the_majority_class(run, ratings):
 
 
 def test_the_solutions_ran(run):
-    nb = nbformat.read(run.executed, as_version=4)
-    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
-    assert len(solutions) >= 3
-    for cell in solutions:
-        assert cell.source.startswith("# Solution to exercise")
-        assert cell.outputs, f"{cell.id} produced no output"
-        assert not [o for o in cell.outputs if o.output_type == "error"], f"{cell.id} failed"
+    assert solutions_ran(run.executed) >= 3

@@ -21,7 +21,7 @@ test also asks for a clear margin over popularity's 0.3013. It failed both metri
 import re
 
 import pytest
-from notebook_runner import cell_texts, execute, figure_count, solutions_ran
+from notebook_runner import SEEDS, cell_texts, execute, figure_count, solutions_ran
 
 from recutils.baselines import Popularity
 from recutils.datasets import load_movielens
@@ -31,7 +31,6 @@ from recutils.splits import canonical_split, random_split
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = "02_two_tower_retrieval"
-SEEDS = {42, 43, 44}
 # model: {metric: (observed mean, observed std, floor of the tolerance)}
 CANONICAL = {
     "TwoTower (ids)": {"ndcg@10": (0.1236, 0.0011, 0.006), "recall@10": (0.1110, 0.0027, 0.006)},

@@ -18,7 +18,7 @@ per-user accuracy of 0.4996, and failed the three metric tests (both encoders, t
 import nbformat
 import numpy as np
 import pytest
-from notebook_runner import execute, figure_count, solutions_ran
+from notebook_runner import assert_near, execute, figure_count, figures, solutions_ran
 
 from recutils.baselines import Popularity
 from recutils.datasets import load_movielens
@@ -28,7 +28,6 @@ from recutils.splits import canonical_split
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = "05_modified_lstm_custom_cell"
-SEEDS = {42, 43, 44}
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +41,11 @@ def popularity() -> float:
     return evaluate(Popularity().fit(split.matrix("train+valid")).scores, split, part="test")["ndcg@10"]
 
 
-def figures(run, model: str, split: str, metric: str) -> np.ndarray:
-    """One value per seed of a metric the notebook recorded on a split's test part."""
-    rows = run.results.query("model == @model and split == @split and part == 'test'")
-    assert set(rows["seed"]) == SEEDS, f"{model} on {split}: seeds {sorted(rows['seed'])}"
-    return rows[metric].to_numpy(dtype=float)
-
-
 def baseline(run, model: str) -> float:
     """The study's baseline accuracy (recorded once, without a seed)."""
     rows = run.results.query("model == @model and split == 'per-user-70-30'")
     assert len(rows) == 1, f"{model}: {len(rows)} records"
     return float(rows["accuracy"].iloc[0])
-
-
-def assert_near(values: np.ndarray, mean: float, std: float, floor: float) -> None:
-    """Every seed within mean ± max(4 std, floor) of the figure observed when the test was written."""
-    band = max(4 * std, floor)
-    assert np.all(np.abs(values - mean) <= band), f"{values} outside {mean} ± {band:.4f}"
 
 
 @pytest.mark.parametrize("model, mean, std", [("ModifiedLSTM", 0.1374, 0.0022),

@@ -18,39 +18,18 @@ import re
 
 import numpy as np
 import pytest
-from notebook_runner import cell_texts, execute, figure_count, solutions_ran
+from notebook_runner import assert_near, cell_texts, execute, figure_count, figures, solutions_ran
 
 from recutils.baselines import BASELINE_GRIDS, evaluate_baselines
-from recutils.datasets import load_movielens
 from recutils.rating_baselines import evaluate_rating_baselines
 from recutils.splits import canonical_split, random_split
 
 pytestmark = pytest.mark.notebook
 
-SEEDS = {42, 43, 44}
-
 
 @pytest.fixture(scope="module")
 def run():
     return execute("07")
-
-
-@pytest.fixture(scope="module")
-def ratings():
-    return load_movielens("100k", verbose=False).ratings
-
-
-def figures(run, model: str, split: str, metric: str) -> np.ndarray:
-    """One value per seed of a metric the notebook recorded on a split's test part."""
-    rows = run.results.query("model == @model and split == @split and part == 'test'")
-    assert set(rows["seed"]) == SEEDS, f"{model} on {split}: seeds {sorted(rows['seed'])}"
-    return rows[metric].to_numpy(dtype=float)
-
-
-def assert_near(values: np.ndarray, mean: float, std: float, floor: float) -> None:
-    """Every seed within mean ± max(4 std, floor) of the figure observed when the test was written."""
-    band = max(4 * std, floor)
-    assert np.all(np.abs(values - mean) <= band), f"{values} outside {mean} ± {band:.4f}"
 
 
 def test_autorec_rmse_on_the_random_split(run, ratings):

@@ -16,7 +16,7 @@ ItemKNN - 0.0045, and failed test_lightgcn_reaches_item_knn_and_clears_popularit
 
 import numpy as np
 import pytest
-from notebook_runner import execute, figure_count, solutions_ran
+from notebook_runner import SEEDS, execute, figure_count, solutions_ran
 
 from recutils.baselines import BASELINE_GRIDS, evaluate_baselines
 from recutils.datasets import load_movielens
@@ -25,7 +25,6 @@ from recutils.splits import canonical_split
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = "08_graph_neural_network"
-SEEDS = {42, 43, 44}
 OBSERVED_MEAN, OBSERVED_STD = 0.1210, 0.0039
 
 

@@ -4,14 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recutils.datasets import load_movielens
 from recutils.rating_baselines import GlobalMean, UserItemBias, evaluate_rating_baselines
 from recutils.splits import Split, canonical_split, random_split
-
-
-@pytest.fixture(scope="module")
-def ratings() -> pd.DataFrame:
-    return load_movielens("100k", verbose=False).ratings
 
 
 def _tiny_split() -> Split:

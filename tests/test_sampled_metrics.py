@@ -7,16 +7,10 @@ import pandas as pd
 import pytest
 
 from recutils.baselines import EASE
-from recutils.datasets import load_movielens
 from recutils.evaluation import evaluate
 from recutils.sampled_metrics import evaluate_sampled, metrics_from_ranks, sample_negatives, sampled_ranks
 from recutils.sequences import leave_last_out_split
 from recutils.splits import Split, canonical_split
-
-
-@pytest.fixture(scope="module")
-def ratings() -> pd.DataFrame:
-    return load_movielens("100k", verbose=False).ratings
 
 
 @pytest.fixture(scope="module")

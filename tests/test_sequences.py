@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recutils.datasets import load_movielens
 from recutils.sequences import PAD, leave_last_out_split, sequences_from_frame, training_windows
-from recutils.splits import PARTS, IdIndex, Split, canonical_split
+from recutils.splits import PARTS, IdIndex, Split
 
 # ------------------------------------------------------------------------ hand-worked frame ---
 # Items 10, 20, 30, 40, 50 are columns 0..4, so tokens 1..5.  Rows are given out of order.
@@ -88,17 +87,6 @@ def test_bad_input(tiny):
 
 
 # --------------------------------------------------------------------- real MovieLens 100K ---
-
-@pytest.fixture(scope="module")
-def ratings() -> pd.DataFrame:
-    """The 100,000 ML-100K ratings, loaded once for this module."""
-    return load_movielens("100k", verbose=False).ratings
-
-
-@pytest.fixture(scope="module")
-def split(ratings) -> Split:
-    """The canonical split of ML-100K."""
-    return canonical_split(ratings)
 
 
 def _ordered(frame: pd.DataFrame, split: Split) -> pd.DataFrame:

@@ -6,20 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recutils.datasets import load_movielens
 from recutils.splits import PARTS, IdIndex, Split, canonical_split, random_split
-
-
-@pytest.fixture(scope="module")
-def ratings() -> pd.DataFrame:
-    """The 100,000 ML-100K ratings, loaded once for this module."""
-    return load_movielens("100k", verbose=False).ratings
-
-
-@pytest.fixture(scope="module")
-def split(ratings) -> Split:
-    """The canonical split of ML-100K."""
-    return canonical_split(ratings)
 
 
 def _counts(split: Split) -> pd.DataFrame:
