@@ -6,9 +6,11 @@ time to ``reports/course_run.json``; the notebooks themselves append their metri
 ``reports/results.jsonl``.  A failing notebook stops the run, naming the notebook and cell.
 ``--only 00 03`` runs a subset.
 
-The course's repository address is set once, in :data:`REPOSITORY`; ``--stamp-links`` writes
-it into every notebook (the "Open in Colab" badge under the title, and the address the Colab
-branch of the setup cell installs ``recutils`` from), and a test checks they agree.
+The course's repository address is set once, in :data:`REPOSITORY`; ``--stamp`` writes it into
+every notebook (the "Open in Colab" badge under the title, and the address the Colab branch of
+the setup cell installs ``recutils`` from) and writes the course map
+(:mod:`recutils.course_map`) into the README and ``notebooks/index.ipynb``; tests check that
+they agree.
 """
 
 from __future__ import annotations
@@ -97,14 +99,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None,
                         help="notebook numbers or names to run (default: all)")
-    parser.add_argument("--stamp-links", action="store_true",
-                        help="write the repository address into the notebooks instead of running them")
+    parser.add_argument("--stamp", action="store_true",
+                        help="write the repository address into the notebooks and the course map "
+                             "into the README and index instead of running them")
     args = parser.parse_args(argv)
     notebooks = course_notebooks()
-    if args.stamp_links:
-        changed = [nb.name for nb in notebooks if stamp_links(nb)]
-        print(f"Repository {REPOSITORY} written into {len(changed)} notebooks: "
-              f"{', '.join(changed) or 'none'}.")
+    if args.stamp:
+        from recutils.course_map import stamp_course_map
+
+        changed = [nb.name for nb in notebooks if stamp_links(nb)] + stamp_course_map()
+        print(f"Repository {REPOSITORY} and the course map written; changed: "
+              f"{', '.join(changed) or 'nothing'}.")
         return 0
     if args.only:
         notebooks = [nb for nb in notebooks if any(nb.stem.startswith(o) for o in args.only)]

@@ -50,7 +50,7 @@ def test_every_notebook_links_to_colab_and_installs_from_the_repository():
 
     for path in course_notebooks():
         nb = nbformat.read(path, as_version=4)
-        fix = "run `python -m recutils.course --stamp-links`"
+        fix = "run `python -m recutils.course --stamp`"
         assert colab_url(path.name) in nb.cells[0].source, f"{path.name} has no Colab badge: {fix}"
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         installs = [s for s in code if "git+https://github.com/" in s]
@@ -73,3 +73,48 @@ def test_stamp_links_writes_the_badge_once(tmp_path, monkeypatch):
     assert "someone/course/blob/main/notebooks/05_x.ipynb" in cells[0].source
     assert cells[1].source == 'pip("recutils @ git+https://github.com/someone/course")'
     assert [c.id for c in cells] == ["title", "setup"]
+
+
+def test_course_map_lists_every_notebook_in_course_order():
+    from recutils.course_map import COURSE_MAP
+
+    assert [lesson.stem for lesson in COURSE_MAP] == [p.stem for p in course_notebooks()]
+    assert all(1 <= lesson.difficulty <= 3 and lesson.objectives for lesson in COURSE_MAP)
+
+
+def test_readme_and_index_carry_the_current_course_map(tmp_path):
+    import shutil
+
+    from recutils.course_map import stamp_course_map
+    from recutils.paths import project_root
+
+    root = project_root()
+    for name in ("README.md", "notebooks/index.ipynb", "docs/benchmark.json"):
+        if (root / name).exists():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(root / name, tmp_path / name)
+    changed = stamp_course_map(tmp_path)
+    assert changed == [], f"{changed} out of date: run `python -m recutils.course --stamp`"
+
+
+def test_course_map_table_shows_measured_minutes_and_unmeasured_notebooks():
+    from recutils.course_map import map_table
+
+    table = map_table({"00_data_and_protocol": 90.0})
+    lines = table.splitlines()
+    assert len(lines) == 2 + len(course_notebooks())
+    assert "| 1.5 min |" in lines[2] and "| not measured |" in lines[3]
+    assert "(notebooks/00_data_and_protocol.ipynb)" in lines[2]
+
+
+def test_every_notebook_ends_with_three_exercises_and_hidden_solutions():
+    for path in course_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+        assert len(solutions) >= 3, f"{path.name}: {len(solutions)} solutions"
+        for cell in solutions:
+            assert cell.cell_type == "code" and cell.source.startswith("# Solution to exercise"), cell.id
+            hidden = cell.metadata.get("jupyter", {}).get("source_hidden")
+            assert hidden is True, f"{path.name}: {cell.id} shown"
+        first = nb.cells.index(solutions[0])
+        assert any(c.cell_type == "markdown" and "Exercise" in c.source for c in nb.cells[:first]), path.name
