@@ -5,8 +5,10 @@ in a process of its own, and measures its wall time and peak memory (resident se
 notebook's kernel and runner).  From the logs the notebooks write it then reads each
 training run's seconds per epoch and, for runs that log a validation NDCG@10 per epoch, the
 training time until the model first matches the popularity baseline on ``valid`` and until it
-reaches its final figure.  The tables go to ``reports/benchmark.md`` (and, with
-``--update-readme``, between the ``benchmark`` markers of ``README.md``), with the machine named.
+reaches its final figure.  The tables go to ``reports/benchmark.md`` and the record to
+``reports/benchmark.json``; with ``--update-readme`` the tables also go between the
+``benchmark`` markers of ``README.md`` and the record to ``docs/benchmark.json`` (committed),
+from which the course map takes its run times.
 """
 
 from __future__ import annotations
@@ -86,11 +88,13 @@ def tables(runs: pd.DataFrame, logdir: Path, k: int = 10) -> tuple[pd.DataFrame,
         training_runs=("run", "size"), median_seconds_per_epoch=("seconds_per_epoch", "median"))
     cost = runs.set_index("notebook").join(speed).reset_index()
     cost["median_seconds_per_epoch"] = cost["median_seconds_per_epoch"].round(2)
+    cost["training_runs"] = cost["training_runs"].astype("Int64")
     threshold = popularity_valid_ndcg(k)
     quality = time_to_reach(scalars, f"epoch_ndcg@{k}", threshold).rename(columns={
         "seconds": "seconds_to_popularity", "final": f"final_valid_ndcg@{k}"})
+    quality = quality.round({"seconds_to_popularity": 1, "seconds_to_final": 1, f"final_valid_ndcg@{k}": 4})
     quality.attrs["threshold"] = threshold
-    return cost, quality.round(4)
+    return cost, quality
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -100,12 +104,33 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
-def render(cost: pd.DataFrame, quality: pd.DataFrame, k: int = 10) -> str:
-    """The two tables as Markdown, with the machine and the date."""
+def results_table(results: pd.DataFrame, k: int = 10) -> pd.DataFrame:
+    """The run's ranking figures on the canonical test part: mean ± std over seeds, best first."""
+    from recutils.reporting import leaderboard
+
+    metrics = [f"ndcg@{k}", f"recall@{k}"]
+    board = leaderboard(results, metrics).sort_values(metrics[0], ascending=False).reset_index()
+    table = board[["notebook", "model"]].copy()
+    for metric in metrics:
+        table[metric] = [f"{m:.4f} ± {s:.4f}" if n > 1 else f"{m:.4f}"
+                         for m, s, n in zip(board[metric], board[f"{metric}_std"], board["seeds"])]
+    table["seeds"] = board["seeds"]
+    table["train_seconds"] = board["train_seconds"].round(1)
+    return table
+
+
+def render(cost: pd.DataFrame, quality: pd.DataFrame, results: pd.DataFrame | None = None,
+           k: int = 10) -> str:
+    """The tables as Markdown, with the machine and the date."""
     total = cost["wall_seconds"].sum()
     lines = [f"Measured by `python -m recutils.benchmark` on {time.strftime('%Y-%m-%d')}, "
              f"{machine()}. Whole course: {total / 60:.1f} minutes.", "",
              markdown_table(cost), ""]
+    if results is not None and not results.empty:
+        lines += [f"What the same run scored (canonical split, `test`, full ranking; NDCG@{k} and "
+                  f"Recall@{k}, mean ± std over seeds for the models fitted with three seeds; "
+                  "notebook 09 shows the rest):", "",
+                  markdown_table(results_table(results, k)), ""]
     if not quality.empty:
         lines += [f"Training time until the validation NDCG@{k} first reaches popularity's "
                   f"({quality.attrs['threshold']:.4f}) and until it is within 1% of the run's "
@@ -144,13 +169,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(f"  {measured[-1]['wall_seconds']:.0f} s, {measured[-1]['peak_memory_mib']} MiB", flush=True)
     cost, quality = tables(pd.DataFrame(measured), reports / "tensorboard")
-    text = render(cost, quality)
+    from recutils.reporting import load_results
+
+    results_file = reports / "results.jsonl"
+    text = render(cost, quality, load_results(results_file) if results_file.exists() else None)
     (reports / "benchmark.md").write_text(text + "\n")
-    (reports / "benchmark.json").write_text(json.dumps(
-        {"machine": machine(), "cost": cost.to_dict("records"), "quality": quality.to_dict("records")},
-        indent=2, default=str))
+    record = json.dumps({"machine": machine(), "date": time.strftime("%Y-%m-%d"),
+                         "cost": cost.to_dict("records"), "quality": quality.to_dict("records")},
+                        indent=2, default=str)
+    (reports / "benchmark.json").write_text(record + "\n")
     if args.update_readme:
+        from recutils.course_map import stamp_course_map
+
         update_readme(text)
+        (project_root() / "docs" / "benchmark.json").write_text(record + "\n")
+        stamp_course_map()
     print(text)
     return 0
 
