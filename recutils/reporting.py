@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,6 +118,42 @@ def leaderboard(results: pd.DataFrame, metrics: list[str], split: str = "canonic
     table = table.join(spread)
     table["seeds"] = groups.size()
     table["train_seconds"] = groups["train_seconds"].mean()
+    return table
+
+
+BASELINE_NAMES = ("Popularity", "ItemKNN", "EASE")
+"""The ranking baselines every model notebook shows its models beside."""
+
+
+def mean_std(values: pd.Series | Sequence[float], digits: int = 4) -> str:
+    """A figure over seeds as ``"mean ± std"`` (sample standard deviation); one run: its value."""
+    values = pd.Series(values, dtype=float).dropna()
+    if values.empty:
+        raise ValueError("No values to summarise.")
+    if len(values) == 1:
+        return f"{values.iloc[0]:.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def beside_baselines(runs: Mapping[str, pd.DataFrame], baselines: pd.DataFrame, metrics: Sequence[str],
+                     ratio: str | None = None, names: Sequence[str] = BASELINE_NAMES) -> pd.DataFrame:
+    """A model notebook's results table: each model's ``metrics`` over its runs, then the baselines.
+
+    Args:
+        runs: model name to its runs, one row per seed, a column per metric.
+        baselines: the baselines' figures, one row per name (what ``evaluate_baselines`` returns).
+        metrics: the columns to show, as ``mean ± std`` for the models and as is for the baselines.
+        ratio: a metric; if given, a column ``"<ratio> / Popularity"`` with each row's (mean)
+            figure divided by popularity's.
+        names: the baselines to show, in order.
+    """
+    rows = {name: {m: mean_std(frame[m]) for m in metrics} for name, frame in runs.items()}
+    rows |= {name: {m: f"{baselines.loc[name, m]:.4f}" for m in metrics} for name in names}
+    table = pd.DataFrame(rows).T
+    if ratio is not None:
+        popularity = baselines.loc["Popularity", ratio]
+        means = [frame[ratio].mean() for frame in runs.values()] + [baselines.loc[n, ratio] for n in names]
+        table[f"{ratio} / Popularity"] = [f"{v / popularity:.2f}" for v in means]
     return table
 
 

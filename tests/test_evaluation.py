@@ -356,3 +356,17 @@ def test_leaderboard_averages_seeds_and_names_missing_notebooks(reports, split):
     with pytest.raises(ValueError, match="No records"):
         leaderboard(load_results(), ["ndcg@10"], split="random-80-20")
     assert missing_notebooks(load_results(), ["00_data", "01_mf", "02_tfrs"]) == ["02_tfrs"]
+
+
+def test_mean_std_and_the_results_table_beside_the_baselines():
+    from recutils.reporting import beside_baselines, mean_std
+
+    assert mean_std([0.1, 0.2, 0.3]) == "0.2000 ± 0.1000" and mean_std(pd.Series([0.25])) == "0.2500"
+    runs = {"GRU": pd.DataFrame({"ndcg@10": [0.14, 0.16], "recall@10": [0.1, 0.1]})}
+    baselines = pd.DataFrame({"ndcg@10": [0.075, 0.12, 0.13], "recall@10": [0.06, 0.11, 0.12]},
+                             index=["Popularity", "ItemKNN", "EASE"])
+    table = beside_baselines(runs, baselines, ["ndcg@10", "recall@10"], ratio="ndcg@10")
+    assert table.index.tolist() == ["GRU", "Popularity", "ItemKNN", "EASE"]
+    assert table.loc["GRU", "ndcg@10"] == "0.1500 ± 0.0141" and table.loc["EASE", "recall@10"] == "0.1200"
+    assert table["ndcg@10 / Popularity"].tolist() == ["2.00", "1.00", "1.60", "1.73"]
+    assert "ndcg@10 / Popularity" not in beside_baselines(runs, baselines, ["ndcg@10"]).columns
