@@ -61,6 +61,10 @@ COURSE_MAP: tuple[Lesson, ...] = (
     Lesson("09_comparison",
            "Every model side by side over three seeds: accuracy, cost, popularity bias, training "
            "curves; what wins and where baselines hold their own", "00-08 run (`make course`)", 1),
+    Lesson("10_scaling_beyond_one_machine",
+           "Multi-worker training with MultiWorkerMirroredStrategy and TF_CONFIG, failures included; "
+           "streaming sharded files with tf.data; approximate retrieval with faiss on a million items; "
+           "serving the query tower with its index", "02, 09", 3),
 )
 
 

@@ -1,7 +1,9 @@
 """Fixtures shared by the test modules."""
 
+import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse.linalg as sla
 
 from recutils.datasets import load_movielens
 from recutils.splits import Split, canonical_split
@@ -17,3 +19,12 @@ def ratings() -> pd.DataFrame:
 def split(ratings) -> Split:
     """The canonical split of the real MovieLens 100K ratings (tests must not modify it)."""
     return canonical_split(ratings)
+
+
+@pytest.fixture(scope="session")
+def svd_vectors(split) -> tuple[np.ndarray, np.ndarray]:
+    """Real MovieLens 100K user and item vectors, ``(user_vectors, item_vectors)`` in the split's
+    user and item order: a rank-32 truncated SVD of the training interactions, whose inner
+    products rank items as a trained two-tower model would (popular items first, then taste)."""
+    u, s, vt = sla.svds(split.matrix("train").astype(np.float64), k=32, random_state=0)
+    return (u * np.sqrt(s)).astype(np.float32), (vt.T * np.sqrt(s)).astype(np.float32)
