@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from recutils.paths import atomic_folder
 from recutils.paths import data_dir as default_data_dir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -237,8 +237,7 @@ def _read_valid_cache(cache: Path, members: Iterable[str], verbose: bool) -> str
 
 def _install_cache(cache: Path, files: dict[str, bytes], source: str) -> None:
     """Write ``files`` and their manifest to a temporary folder, then rename it to ``cache``."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
-    try:
+    with atomic_folder(cache) as tmp:
         for name, content in files.items():
             (tmp / name).write_bytes(content)
         manifest = {
@@ -246,11 +245,6 @@ def _install_cache(cache: Path, files: dict[str, bytes], source: str) -> None:
             "files": {name: hashlib.sha256(c).hexdigest() for name, c in files.items()},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        if cache.exists():
-            shutil.rmtree(cache)
-        os.replace(tmp, cache)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _fill_cache(

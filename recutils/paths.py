@@ -10,7 +10,10 @@ into temporary folders.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -43,3 +46,33 @@ def tensorboard_dir(notebook: str, run: str) -> Path:
     path = reports_dir() / "tensorboard" / notebook / run
     shutil.rmtree(path, ignore_errors=True)
     return path
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Fill a new folder that replaces ``path`` only once it is complete.
+
+    Yields an empty temporary folder beside ``path`` (the same file system, so the final rename is
+    atomic).  When the block ends without an error, the folder is renamed to ``path``; an old
+    ``path`` is moved aside first and deleted only once the new one is in place.  On an error the
+    temporary folder is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}-{secrets.token_hex(8)}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        if not path.exists():
+            os.replace(tmp, path)
+            return
+        old = tmp.with_name(tmp.name + "-old")
+        os.replace(path, old)
+        try:
+            os.replace(tmp, path)
+        except OSError:
+            os.replace(old, path)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -37,6 +35,7 @@ import pandas as pd
 
 from recutils import ann
 from recutils.datasets import sha256_of
+from recutils.paths import atomic_folder
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -96,9 +95,7 @@ def export_retriever(path: str | os.PathLike, query_model, item_ids: Sequence, i
                          "export the two towers of one model.")
     index = ann.build_index(vectors, index_kind, **params)
 
-    tmp = path.parent / f".{path.name}-{secrets.token_hex(8)}"  # beside path: same file system
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_folder(path) as tmp:
         tf.saved_model.save(tower, str(tmp / QUERY_MODEL), signatures={SIGNATURE: tower.serve})
         faiss.write_index(index, str(tmp / INDEX))
         np.save(tmp / ITEM_IDS, items)
@@ -111,9 +108,6 @@ def export_retriever(path: str | os.PathLike, query_model, item_ids: Sequence, i
             "files": {name: sha256_of(tmp / name) for name in _files(tmp)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        _replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 
@@ -147,21 +141,6 @@ def _ids(ids: Sequence, name: str) -> np.ndarray:
 def _files(folder: Path) -> list[str]:
     """Every file under ``folder``, as sorted POSIX paths relative to it."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-
-
-def _replace(new: Path, path: Path) -> None:
-    """Rename the folder ``new`` to ``path``; an old ``path`` is moved aside first, then deleted."""
-    if not path.exists():
-        os.replace(new, path)
-        return
-    old = new.with_name(new.name + "-old")
-    os.replace(path, old)
-    try:
-        os.replace(new, path)
-    except OSError:
-        os.replace(old, path)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 class Retriever:
