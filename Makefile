@@ -13,6 +13,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: course test lab benchmark site browser clean
 
+# JupyterLab opens on the course map, with the course's settings (jupyterlab-settings/overrides.json:
+# no news prompt, no update check, which would cover the map); tests/test_jupyterlab.py uses these flags.
+LAB_FLAGS := --notebook-dir=notebooks --LabApp.default_url=/lab/tree/index.ipynb --LabApp.app_settings_dir=jupyterlab-settings
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -34,13 +38,13 @@ browser:
 	else echo "No chromium/chromedriver: the site test will be skipped (install Debian's chromium and chromium-driver)."; fi
 
 benchmark: $(STAMP)
-	$(BIN)/python -m recutils.benchmark --update-readme
+	$(BIN)/python -m recutils.course.benchmark --update-readme
 
 site: $(STAMP)
-	$(BIN)/python -m recutils.site
+	$(BIN)/python -m recutils.course.site
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab $(LAB_FLAGS) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) reports/executed reports/tensorboard reports/results.jsonl reports/*.json reports/benchmark.md reports/site

@@ -1,5 +1,27 @@
 """Helpers shared by the notebooks of the course *Recommender systems with TensorFlow*.
 
+The top level is the recommender toolkit a learner imports; the notebooks that use each module:
+
+- every notebook: :mod:`~recutils.setup` (the first cell), :mod:`~recutils.reporting` (the
+  results file, tables);
+- 00-08, 10: :mod:`~recutils.datasets` (MovieLens, its TFDS-style ``tf.data`` view),
+  :mod:`~recutils.splits`, :mod:`~recutils.evaluation`, :mod:`~recutils.baselines`;
+- 01-10: :mod:`~recutils.paths` (where logs and reports go);
+- 00-08: :mod:`~recutils.recommend` (one user's top-k), :mod:`~recutils.plotting`;
+- 00, 01, 02, 03, 06, 07, 10: :mod:`~recutils.metrics` (the formulas, ``top_k``);
+- 00, 01, 06, 07: :mod:`~recutils.rating_baselines` (global mean, user and item biases);
+- 01-05, 07, 08: :mod:`~recutils.keras_callbacks` (validation NDCG per epoch);
+- 03: :mod:`~recutils.sampled_metrics` (the 1-plus-100-negatives protocol);
+- 03, 04, 05: :mod:`~recutils.sequences` (histories as windows, leave-last-out);
+- 05: :mod:`~recutils.rnn_cells` (the LSTM cell without a forget gate);
+- 09: :mod:`~recutils.tensorboard_logs` (training curves from the logs);
+- 10: :mod:`~recutils.streaming` (sharded files through ``tf.data``), :mod:`~recutils.multiworker`
+  (local ``TF_CONFIG`` clusters), :mod:`~recutils.ann` (faiss indexes), :mod:`~recutils.serving`
+  (the exported retriever).
+
+The course machinery (running, measuring, mapping and publishing the notebooks) lives apart,
+in :mod:`recutils.course`; of it, notebook 09 uses only ``course.runner.course_notebooks``.
+
 The course runs on Keras 2 (``tf_keras``), which TensorFlow Recommenders needs.  The switch
 ``TF_USE_LEGACY_KERAS=1`` only works if it is set before TensorFlow is imported, so importing
 ``recutils`` sets it (unless the user set it already).  No submodule imports TensorFlow at

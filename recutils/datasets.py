@@ -64,12 +64,13 @@ GENRES: tuple[str, ...] = (
 """The 19 genre names in GroupLens's order (ML-1M uses the last 18)."""
 
 OCCUPATIONS_1M: tuple[str, ...] = (
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
+    "other/not specified", "academic/educator", "artist", "clerical/admin", "college/grad student",
     "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker",
     "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
     "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
 )
-"""ML-1M codes its occupations 0-20; these are the names from its README."""
+"""ML-1M codes its occupations 0-20; these are the names from its README (code 0 is
+"other" or not specified), as TFDS spells them."""
 
 MANIFEST = "MANIFEST.json"
 
@@ -485,19 +486,59 @@ def _parse(size: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
 
 
 # --------------------------------------------------------------------------------------------
-# TensorFlow view with tensorflow_datasets' feature names
+# TensorFlow view with tensorflow_datasets' features
 # --------------------------------------------------------------------------------------------
 
 AGE_BUCKETS = (1, 18, 25, 35, 45, 50, 56)
 """Lower bounds of the age groups that ``bucketized_user_age`` reports (as in ML-1M and TFDS)."""
 
+TFDS_GENRES: tuple[str, ...] = (
+    "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama",
+    "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi",
+    "Thriller", "Unknown", "War", "Western", "(no genres listed)",
+)
+"""The 21 class names of TFDS's ``movie_genres`` (shared by every MovieLens version in TFDS, so
+"IMAX" and "(no genres listed)", from the newer versions, never occur in 100K or 1M)."""
 
-def tfds_features(ratings: pd.DataFrame, data: MovieLens) -> dict[str, np.ndarray]:
-    """Columns of ``ratings`` joined with movies and users, named as TFDS's
-    ``movielens/100k-ratings`` names them (strings as bytes, like TFDS).
+TFDS_OCCUPATIONS: tuple[str, ...] = (
+    "academic/educator", "artist", "clerical/admin", "customer service", "doctor/health care",
+    "entertainment", "executive/managerial", "farmer", "homemaker", "lawyer", "librarian",
+    "other/not specified", "programmer", "retired", "sales/marketing", "scientist",
+    "self-employed", "student", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
+)
+"""The 22 class names of TFDS's ``user_occupation_label``: 100K's and 1M's occupations merged."""
 
-    ``movie_genres`` is a ragged list of genre indices into :data:`GENRES`, which
-    :func:`to_tf_dataset` turns into a ``tf.RaggedTensor`` row per example.
+_TFDS_SPELLING = {"unknown": "Unknown", "Children's": "Children"}
+_TFDS_GENRE = {g: TFDS_GENRES.index(_TFDS_SPELLING.get(g, g)) for g in GENRES}
+_TFDS_OCCUPATION_100K = {
+    "administrator": "clerical/admin", "doctor": "doctor/health care", "educator": "academic/educator",
+    "engineer": "technician/engineer", "executive": "executive/managerial",
+    "healthcare": "doctor/health care", "marketing": "sales/marketing", "none": "other/not specified",
+    "other": "other/not specified", "salesman": "sales/marketing", "technician": "technician/engineer",
+}
+"""100K's occupations whose TFDS label differs from their text (the others keep their name)."""
+
+
+def tfds_occupation_label(occupation: str) -> int:
+    """The index into :data:`TFDS_OCCUPATIONS` that TFDS gives a 100K or 1M occupation text.
+
+    Raises:
+        KeyError: an occupation that neither 100K nor 1M has.
+    """
+    label = _TFDS_OCCUPATION_100K.get(occupation, occupation)
+    label = "student" if label in ("K-12 student", "college/grad student") else label
+    if label not in TFDS_OCCUPATIONS:
+        raise KeyError(f"Unknown occupation {occupation!r}: TFDS's labels are {TFDS_OCCUPATIONS}.")
+    return TFDS_OCCUPATIONS.index(label)
+
+
+def tfds_features(ratings: pd.DataFrame, data: MovieLens) -> dict[str, np.ndarray | list]:
+    """Columns of ``ratings`` joined with movies and users, as TFDS's ``movielens/100k-ratings``
+    (or ``1m-ratings``) builds them: the same names, dtypes and values, strings as bytes.
+
+    ``movie_genres`` is a ragged list of indices into :data:`TFDS_GENRES` and
+    ``user_occupation_label`` an index into :data:`TFDS_OCCUPATIONS`, TFDS's class labels;
+    ``raw_user_age`` exists for 100K only (1M records age groups), as in TFDS.
     """
     if ratings.empty:
         raise ValueError("The ratings frame is empty: there is nothing to turn into a dataset.")
@@ -505,27 +546,35 @@ def tfds_features(ratings: pd.DataFrame, data: MovieLens) -> dict[str, np.ndarra
     u = data.users.set_index("user_id").loc[ratings["user_id"]]
     age = u["age"].to_numpy()
     bucket = np.asarray(AGE_BUCKETS)[np.searchsorted(AGE_BUCKETS, age, side="right") - 1]
-    occupations = sorted(data.users["occupation"].unique())
-    genre_index = {g: j for j, g in enumerate(GENRES)}
-    return {
+    labels = {o: tfds_occupation_label(o) for o in data.users["occupation"].unique()}
+    features = {
         "user_id": ratings["user_id"].astype(str).str.encode("utf-8").to_numpy(),
         "movie_id": ratings["item_id"].astype(str).str.encode("utf-8").to_numpy(),
         "movie_title": m["title"].str.encode("utf-8").to_numpy(),
-        "movie_genres": [[genre_index[g] for g in gs] for gs in m["genres"]],
+        "movie_genres": [[_TFDS_GENRE[g] for g in gs] for gs in m["genres"]],
         "user_rating": ratings["rating"].to_numpy(np.float32),
         "timestamp": ratings["timestamp"].to_numpy(np.int64),
         "user_gender": (u["gender"].to_numpy() == "M"),
-        "raw_user_age": age.astype(np.float32),
         "bucketized_user_age": bucket.astype(np.float32),
         "user_occupation_text": u["occupation"].str.encode("utf-8").to_numpy(),
-        "user_occupation_label": np.searchsorted(occupations, u["occupation"].to_numpy()).astype(np.int64),
+        "user_occupation_label": u["occupation"].map(labels).to_numpy(np.int64),
         "user_zip_code": u["zip_code"].str.encode("utf-8").to_numpy(),
     }
+    if data.size == "100k":
+        features["raw_user_age"] = age.astype(np.float32)
+    return features
 
 
 def to_tf_dataset(ratings: pd.DataFrame, data: MovieLens) -> tf.data.Dataset:
-    """A ``tf.data.Dataset`` of one dict per rating, with TFDS's ``movielens/100k-ratings``
-    feature names and types, so code from the TensorFlow Recommenders tutorials runs unchanged.
+    """A ``tf.data.Dataset`` of one dict per rating, with the features of TFDS's
+    ``movielens/100k-ratings`` (``1m-ratings`` for 1M data), so code from the TensorFlow
+    Recommenders tutorials runs unchanged, on any part of the course's split.
+
+    Names, dtypes, shapes and values are TFDS's (a test compares them with the TFDS builder's
+    features).  One difference, on purpose: ``movie_genres`` has a ``RaggedTensorSpec`` (of ragged
+    rank 0) where TFDS has a ``TensorSpec`` of shape ``(None,)``.  Each element is the same dense
+    vector of genre labels, but ``.batch()`` works on ours, giving a ``tf.RaggedTensor``, where
+    TFDS's dataset needs ``.ragged_batch()``.
 
     Example::
 
@@ -535,18 +584,49 @@ def to_tf_dataset(ratings: pd.DataFrame, data: MovieLens) -> tf.data.Dataset:
     import tensorflow as tf
 
     cols = tfds_features(ratings, data)
-    cols["movie_genres"] = tf.ragged.constant(cols["movie_genres"], dtype=tf.int64)
+    cols["movie_genres"] = tf.ragged.constant(cols["movie_genres"], dtype=tf.int64, ragged_rank=1)
     return tf.data.Dataset.from_tensor_slices(cols)
 
 
 def to_tf_movies(data: MovieLens) -> tf.data.Dataset:
-    """The catalogue as TFDS's ``movielens/100k-movies``: ``movie_id``, ``movie_title``, ``movie_genres``."""
+    """The catalogue as TFDS's ``movielens/100k-movies``: ``movie_id``, ``movie_title``,
+    ``movie_genres`` (TFDS's genre labels; ragged, as in :func:`to_tf_dataset`)."""
     import tensorflow as tf
 
-    genre_index = {g: j for j, g in enumerate(GENRES)}
     return tf.data.Dataset.from_tensor_slices({
         "movie_id": data.movies["item_id"].astype(str).str.encode("utf-8").to_numpy(),
         "movie_title": data.movies["title"].str.encode("utf-8").to_numpy(),
         "movie_genres": tf.ragged.constant(
-            [[genre_index[g] for g in gs] for gs in data.movies["genres"]], dtype=tf.int64),
+            [[_TFDS_GENRE[g] for g in gs] for gs in data.movies["genres"]], dtype=tf.int64, ragged_rank=1),
     })
+
+
+def ratings_from_tf(dataset: tf.data.Dataset) -> pd.DataFrame:
+    """The ratings of a TFDS-style dataset (``tfds.load("movielens/100k-ratings")`` or
+    :func:`to_tf_dataset`) as a frame in the course's schema: ``user_id``, ``item_id``,
+    ``rating``, ``timestamp``."""
+    columns = {"user_id": [], "item_id": [], "rating": [], "timestamp": []}
+    keys = {"user_id": "user_id", "item_id": "movie_id", "rating": "user_rating", "timestamp": "timestamp"}
+    selected = dataset.map(lambda x: {k: x[v] for k, v in keys.items()}).batch(1 << 16)
+    for batch in selected.as_numpy_iterator():
+        for name, values in batch.items():
+            columns[name].append(values)
+    frame = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
+    return frame.astype({"user_id": "int32", "item_id": "int32", "rating": "float32", "timestamp": "int64"})
+
+
+def ratings_fingerprint(ratings: pd.DataFrame) -> str:
+    """SHA-256 of the rows ``user_id,item_id,rating,timestamp`` written as CSV (ratings as
+    ``%g``) after sorting them by all four: equal for the same ratings in any order."""
+    rows = ratings[["user_id", "item_id", "rating", "timestamp"]].astype(
+        {"user_id": "int64", "item_id": "int64", "rating": "float64", "timestamp": "int64"})
+    rows = rows.sort_values(list(rows.columns), kind="stable")
+    return hashlib.sha256(rows.to_csv(index=False, header=False, float_format="%g").encode()).hexdigest()
+
+
+def compare_ratings(sources: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Counts and :func:`ratings_fingerprint` of each frame (one row per source): equal
+    fingerprints mean the very same ratings."""
+    return pd.DataFrame({name: {"ratings": len(f), "users": f["user_id"].nunique(),
+                                "movies": f["item_id"].nunique(), "sha256": ratings_fingerprint(f)}
+                         for name, f in sources.items()}).T

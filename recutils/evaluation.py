@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from recutils.metrics import mae, ranking_metrics, rmse
+from recutils.metrics import check_k, mae, ranking_metrics, rmse
 from recutils.splits import Split
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]
@@ -35,7 +35,12 @@ def evaluate(model: np.ndarray | ScoreFn, split: Split, part: str = "test", k: i
         part: ``"valid"`` while choosing hyper-parameters, ``"test"`` once, at the end.
         k: the cut-off for the @k metrics.
         batch_size: users scored at once when ``model`` is a function (bounds memory).
+
+    Raises:
+        ValueError: ``k`` is not a whole number from 1 to the number of items, the part is
+            empty, or the model's scores have the wrong shape or contain NaNs.
     """
+    k = check_k(k, split.n_items)
     relevant = split.matrix(part)
     seen = split.matrix(split.history_before(part))
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)

@@ -30,6 +30,8 @@ and two beyond-accuracy metrics:
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -58,12 +60,33 @@ def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return y_true, y_pred
 
 
+def check_k(k, n_items: int) -> int:
+    """``k`` as an ``int`` if it is a whole number from 1 to ``n_items`` (the catalogue's size).
+
+    Raises:
+        ValueError: ``k`` is not a whole number, is below 1, or is larger than the catalogue
+            (a top-k list longer than the catalogue cannot be filled).
+    """
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise ValueError(f"k must be a whole number (the length of the top-k list), got {k!r}.")
+    if k < 1:
+        raise ValueError(f"k must be at least 1 (the length of the top-k list), got {k}.")
+    if k > n_items:
+        raise ValueError(f"k = {k} is larger than the catalogue ({n_items:,} items): a top-{k} list "
+                         f"cannot be filled. Use a k from 1 to {n_items:,}.")
+    return int(k)
+
+
 def top_k(scores: np.ndarray, k: int, exclude: sp.spmatrix | None = None) -> np.ndarray:
     """Positions of each row's ``k`` best-scored items, best first (ties: lower position first).
 
     ``exclude`` (same shape, non-zero = excluded) marks items never to recommend.
+
+    Raises:
+        ValueError: ``k`` is not from 1 to the number of items (see :func:`check_k`).
     """
     scores = _masked(scores, exclude)
+    k = check_k(k, scores.shape[1])
     return np.argsort(-scores, axis=1, kind="stable")[:, :k]
 
 
@@ -98,6 +121,7 @@ def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
     """
     if scores.shape != relevant.shape:
         raise ValueError(f"scores {scores.shape} and relevant {relevant.shape} differ in shape.")
+    k = check_k(k, scores.shape[1])
     rel = sp.csr_matrix(relevant, dtype=bool)
     n_rel = np.asarray(rel.sum(axis=1)).ravel()
     keep = n_rel > 0

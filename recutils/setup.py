@@ -4,6 +4,21 @@ TensorFlow Recommenders needs Keras 2.  TensorFlow 2.16+ ships Keras 3 as ``tf.k
 ``TF_USE_LEGACY_KERAS=1`` is set *before TensorFlow is first imported*, in which case
 ``tf.keras`` is the ``tf_keras`` package (Keras 2).  Importing :mod:`recutils` sets the variable;
 :func:`setup` then verifies that it took effect and stops with the fix if it did not.
+
+TensorFlow 2.21's C++ core writes start-up notes straight to the process's standard error, below
+Python, before its own log level (``TF_CPP_MIN_LOG_LEVEL``) applies: that oneDNN is on, that
+no CUDA driver or GPU was found, which CPU instructions it was not built for.  In a notebook they
+land, in red, under the first TensorFlow cell.  :func:`setup` imports TensorFlow and probes its
+devices with that stream redirected to a temporary file, keeps the notes it recognises (all
+harmless; :data:`STARTUP_NOTES` says what each means) in :data:`startup_notes`, and writes every
+other line back to standard error, so nothing unexpected is hidden.
+
+After start-up, TensorFlow's C++ log obeys ``TF_CPP_MIN_LOG_LEVEL``, which :func:`setup` sets to 3
+unless it is set already.  Level 2 would still show, during training of the sequence models,
+"oneDNN supports DT_BOOL only on platforms with AVX-512. Falling back to the default Eigen-based
+implementation": a note that a few boolean operations (the padding masks) run on TensorFlow's
+own kernels, logged at error level though nothing fails.  A real failure raises a Python
+exception whatever the level; set the variable to 0 before the setup cell to see every message.
 """
 
 from __future__ import annotations
@@ -13,9 +28,25 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 
-PACKAGES = ("tensorflow", "tf-keras", "tensorflow-recommenders", "numpy", "pandas", "scipy",
-            "matplotlib")
+PACKAGES = ("tensorflow", "tf-keras", "tensorflow-recommenders", "tensorflow-datasets", "numpy",
+            "pandas", "scipy", "matplotlib")
+
+STARTUP_NOTES: dict[str, str] = {
+    "absl::InitializeLog()": "TensorFlow's C++ logging writes to standard error until it is set up",
+    "oneDNN custom operations are on": ("Intel's oneDNN kernels are used on the CPU; sums may round "
+                                        "differently in the last digits (TF_ENABLE_ONEDNN_OPTS=0: off)"),
+    "Could not find cuda drivers": "no NVIDIA driver on this machine: TensorFlow runs on the CPU",
+    "failed call to cuInit": "CUDA libraries are installed but no GPU answered: TensorFlow runs on the CPU",
+    "cpu_feature_guard.cc": "this CPU has instructions the TensorFlow wheel was not compiled for",
+    "To enable the following instructions": "(the list of those instructions)",
+}
+"""The start-up lines of TensorFlow's C++ core that :func:`setup` keeps off the screen (a piece of
+each), with what they mean.  None of them is an error."""
+
+startup_notes: list[str] = []
+"""The start-up lines :func:`setup` kept off the screen in this process, as TensorFlow wrote them."""
 
 
 class KerasVersionError(RuntimeError):
@@ -64,17 +95,45 @@ def setup(seed: int = 42, verbose: bool = True):
         KerasVersionError: TensorFlow was already imported with Keras 3.
     """
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
-    import tensorflow as tf
-
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log below fatal: see the docstring
+    tf, gpus = import_tensorflow_quietly()
     check_keras2(tf)
     tf.keras.utils.set_random_seed(seed)
     if verbose:
         vs = versions()
         vs["keras (tf.keras)"] = keras_version(tf)
         print("  ".join(f"{k} {v}" for k, v in vs.items()))
-        print(f"Seed {seed}; running on {'Colab' if in_colab() else platform.node() or 'this machine'}.")
+        names = ", ".join(g.name for g in gpus)
+        device = f"{len(gpus)} GPU(s): {names}" if gpus else "the CPU (no GPU found)"
+        where = "Colab" if in_colab() else platform.node() or "this machine"
+        print(f"Seed {seed}; TensorFlow runs on {device}; machine: {where}.")
     return tf
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow and list its GPUs with the process's standard error sent to a file.
+
+    Returns ``(tf, gpus)``.  The lines TensorFlow wrote that match :data:`STARTUP_NOTES` are
+    appended to :data:`startup_notes`; any other line is written back to standard error.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")  # the CUDA probe logs here, not at import
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            for line in capture.read().decode("utf-8", errors="replace").splitlines():
+                if any(note in line for note in STARTUP_NOTES):
+                    startup_notes.append(line)
+                elif line.strip():
+                    print(line, file=sys.stderr)
+    return tf, gpus
 
 
 def in_colab() -> bool:

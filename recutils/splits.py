@@ -106,22 +106,56 @@ class Split:
         ).T
 
 
-def _check_ratings(ratings: pd.DataFrame) -> None:
+def validated_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The ratings checked for what would corrupt a split, with repeated (user, item) pairs resolved.
+
+    Duplicates policy: a user who interacted with an item more than once keeps only the **newest**
+    of those rows (largest ``timestamp``; among equal timestamps the last row of the frame), and
+    the number of rows dropped is printed.  Without it a re-rating could land in ``train`` and
+    its pair in ``test``, where it would count as relevant yet be excluded from the ranking.
+
+    Returns the frame itself when nothing was dropped, else a copy without the older rows.
+
+    Raises:
+        ValueError: a user, item or timestamp column is missing, the frame is empty, or a user
+            id, item id, timestamp or rating is missing (NaN); the message says how to fix it.
+    """
     missing = [c for c in ("user_id", "item_id", "timestamp") if c not in ratings]
     if missing:
         raise ValueError(f"The ratings frame lacks the columns {missing}; expected {RATING_COLUMNS}.")
     if ratings.empty:
         raise ValueError("The ratings frame is empty: there is nothing to split.")
+    for column in [c for c in RATING_COLUMNS if c in ratings]:
+        nan = ratings[column].isna().to_numpy()
+        if nan.any():
+            raise ValueError(
+                f"The ratings frame has {nan.sum():,} row{'s' if nan.sum() > 1 else ''} with a missing (NaN) "
+                f"{column} (the first is "
+                f"row {np.flatnonzero(nan)[0]}), which a split cannot place. Drop them first, e.g. "
+                f"ratings.dropna(subset=[{column!r}]), or fill them with a real value.")
+    by_time = np.argsort(ratings["timestamp"].to_numpy(), kind="stable")
+    pairs = pd.DataFrame({"u": ratings["user_id"].to_numpy()[by_time],
+                          "i": ratings["item_id"].to_numpy()[by_time]})
+    older = np.empty(len(ratings), dtype=bool)
+    older[by_time] = pairs.duplicated(keep="last").to_numpy()
+    if not older.any():
+        return ratings
+    print(f"{older.sum():,} repeated (user, item) rows dropped: each pair keeps its newest interaction "
+          f"({(~older).sum():,} rows left).")
+    kept = ratings[~older]
+    kept.attrs = dict(ratings.attrs)
+    return kept
 
 
 def time_ordered(ratings: pd.DataFrame) -> pd.DataFrame:
-    """The ratings checked and sorted by user, then time, ties by item id: the course's
-    deterministic order of each user's history (a fresh index).
+    """The ratings checked (:func:`validated_ratings`: no NaNs, each (user, item) pair once) and
+    sorted by user, then time, ties by item id: the course's deterministic order of each user's
+    history (a fresh index).
 
     Raises:
-        ValueError: the frame is empty or lacks the user, item or timestamp column.
+        ValueError: as :func:`validated_ratings`.
     """
-    _check_ratings(ratings)
+    ratings = validated_ratings(ratings)
     order = np.lexsort((ratings["item_id"].to_numpy(), ratings["timestamp"].to_numpy(),
                         ratings["user_id"].to_numpy()))
     return ratings.iloc[order].reset_index(drop=True)
@@ -175,8 +209,9 @@ def random_split(ratings: pd.DataFrame, test_frac: float = 0.2, valid_frac: floa
 
     With the defaults, train+valid is the 80% and test the 20% of a classic random 80/20 split,
     the protocol behind published ML-100K RMSE tables.  A user or item may appear in test only.
+    The ratings are checked as by :func:`validated_ratings` (repeated pairs: the newest kept).
     """
-    _check_ratings(ratings)
+    ratings = validated_ratings(ratings)
     n = len(ratings)
     perm = np.random.default_rng(seed).permutation(n)
     n_test, n_valid = int(round(n * test_frac)), int(round(n * valid_frac))

@@ -19,7 +19,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 
-from recutils.course import course_notebooks, run_notebook
+from recutils.course.runner import course_notebooks, run_notebook
 from recutils.reporting import load_results
 
 SEEDS = frozenset({42, 43, 44})

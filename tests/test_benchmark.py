@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recutils import benchmark
+from recutils.course import benchmark
 from recutils.paths import tensorboard_dir
 from recutils.tensorboard_logs import epoch_seconds, read_scalars, time_to_reach
 

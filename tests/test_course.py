@@ -1,9 +1,13 @@
 """The course runner runs notebooks in order and stops, with names, when one fails."""
 
+import json
+import re
+
 import nbformat
 import pytest
 
-from recutils.course import course_notebooks, main, run_notebook
+from recutils.course.__main__ import main
+from recutils.course.runner import NotebookFailed, course_notebooks, headline, run_notebook, select
 
 
 def test_course_notebooks_are_numbered_and_in_order():
@@ -21,32 +25,97 @@ def test_every_notebook_has_one_parameters_cell_and_no_outputs():
         assert all(c.get("id") for c in nb.cells), f"{path.name} has cells without ids"
 
 
-def _notebook(tmp_path, source: str):
+def _notebook(tmp_path, *sources: str, name: str = "99_broken.ipynb"):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(source)]
-    path = tmp_path / "99_broken.ipynb"
+    nb.cells = [nbformat.v4.new_code_cell(s, id=f"cell-{i}") for i, s in enumerate(("x = 1", *sources))]
+    path = tmp_path / name
     nbformat.write(nb, path)
     return path
 
 
-def test_a_failing_cell_is_named(tmp_path):
-    path = _notebook(tmp_path, "raise ValueError('boom')")
-    with pytest.raises(RuntimeError, match=r"99_broken.ipynb failed in cell 1 .*ValueError: boom"):
-        run_notebook(path, tmp_path / "out")
+# Written to the kernel process's own standard error, below Python, as TensorFlow's C++ logging is.
+NATIVE_NOISE = "import os; os.write(2, b'I0000 port.cc:153] native start-up noise\\n')"
+
+
+def test_a_failing_cell_is_named_with_the_end_of_its_log(tmp_path):
+    path = _notebook(tmp_path, NATIVE_NOISE, "raise ValueError('boom')")
+    with pytest.raises(NotebookFailed) as failure:
+        run_notebook(path, tmp_path / "out", log=tmp_path / "logs" / "99.log")
+    message = str(failure.value)
+    assert re.search(r"99_broken.ipynb failed in cell 2 \(id 'cell-2'.*ValueError: boom", message), message
+    assert "native start-up noise" in message and str(tmp_path / "logs" / "99.log") in message
     assert (tmp_path / "out" / "99_broken.ipynb").exists()
 
 
-def test_main_reports_the_failure_and_exits_1(tmp_path, monkeypatch, capsys):
-    path = _notebook(tmp_path, "1 / 0")
+def test_the_kernels_own_output_goes_to_its_log_not_the_terminal(tmp_path, capfd):
+    path = _notebook(tmp_path, NATIVE_NOISE, name="98_noisy.ipynb")
+    run_notebook(path, tmp_path / "out", log=tmp_path / "98.log")
+    out, err = capfd.readouterr()
+    assert "native start-up noise" not in out + err
+    assert "native start-up noise" in (tmp_path / "98.log").read_text()
+
+
+def test_main_shows_progress_headline_and_summary(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setattr("recutils.course.course_notebooks", lambda: [path])
+    path = _notebook(tmp_path, NATIVE_NOISE, name="97_quiet.ipynb")
+    monkeypatch.setattr("recutils.course.__main__.course_notebooks", lambda: [path])
+    assert main([]) == 0
+    out, err = capsys.readouterr()
+    assert "[1/1] 97_quiet" in err and "2/2 cells" in err and "not benchmarked" in err  # tqdm's bar
+    assert "97_quiet done in" in out and "no results recorded" in out
+    assert re.search(r"97_quiet\s+│\s+\d+\s+│ ok", out), out  # the summary table
+    assert "native start-up noise" not in out + err
+    assert (tmp_path / "reports" / "logs" / "97_quiet.log").exists()
+    assert json.loads((tmp_path / "reports" / "course_run.json").read_text())["status"] == {"97_quiet": "ok"}
+
+
+def test_main_reports_the_failure_and_exits_1(tmp_path, monkeypatch, capsys):
+    path = _notebook(tmp_path, NATIVE_NOISE, "1 / 0")
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setattr("recutils.course.__main__.course_notebooks", lambda: [path])
     assert main([]) == 1
-    assert "99_broken.ipynb failed in cell 1" in capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "99_broken.ipynb failed in cell 2" in out and "ZeroDivisionError" in out
+    assert "native start-up noise" in out  # the end of the kernel's log
+    assert re.search(r"99_broken\s+│\s+\d+\s+│ failed", out), out
+
+
+def test_only_names_an_unknown_notebook():
+    with pytest.raises(ValueError, match=r"No notebook starts with \['77'\].*00_data_and_protocol"):
+        select(course_notebooks(), ["77"])
+    assert [p.stem[:2] for p in select(course_notebooks(), ["03", "00"])] == ["00", "03"]
+
+
+def test_headline_is_the_best_model_of_this_run(tmp_path, monkeypatch, split):
+    from recutils.reporting import record_metrics, results_path
+
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path))
+    record_metrics("05_x", "Old", split, {"ndcg@10": 0.9}, seed=1)
+    record_metrics("05_x", "Old", split, {"ndcg@10": 0.95}, seed=1, part="valid")
+    results = results_path()
+    results.write_text(re.sub(r'"time": "[^"]+"', '"time": "2000-01-01T00:00:00+00:00"', results.read_text()))
+    assert headline("05_x", since="2001") == "no results recorded"
+    for seed, (a, b) in enumerate([(0.10, 0.12), (0.14, 0.11)]):
+        record_metrics("05_x", "A", split, {"ndcg@10": a, "rmse": 1.0}, seed=seed)
+        record_metrics("05_x", "B", split, {"ndcg@10": b}, seed=seed)
+    assert headline("05_x") == "Old: NDCG@10 0.9000"  # every run's records; valid is never a headline
+    assert headline("05_x", since="2001") == "A: NDCG@10 0.1200 (mean of 2 seeds)"
+    assert headline("06_x", since="2001") == "no results recorded"
+
+
+def test_headline_of_a_rating_notebook_is_its_lowest_rmse(tmp_path, monkeypatch, split):
+    from recutils.reporting import record_metrics
+
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path))
+    record_metrics("01_x", "Mean", split, {"rmse": 1.2})
+    record_metrics("01_x", "Bias", split, {"rmse": 0.95})
+    assert headline("01_x") == "Bias: RMSE 0.9500 (canonical split)"
+    assert headline("02_x") == "no results recorded"
 
 
 def test_every_notebook_links_to_colab_and_installs_from_the_repository():
-    from recutils.course import REPOSITORY, colab_url
+    from recutils.course.links import REPOSITORY, colab_url
 
     for path in course_notebooks():
         nb = nbformat.read(path, as_version=4)
@@ -59,7 +128,7 @@ def test_every_notebook_links_to_colab_and_installs_from_the_repository():
 
 
 def test_stamp_links_writes_the_badge_once(tmp_path, monkeypatch):
-    from recutils import course
+    from recutils.course import links as course
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# 05 · Title\n\nText.", id="title"),
@@ -76,7 +145,7 @@ def test_stamp_links_writes_the_badge_once(tmp_path, monkeypatch):
 
 
 def test_course_map_lists_every_notebook_in_course_order():
-    from recutils.course_map import COURSE_MAP
+    from recutils.course.map import COURSE_MAP
 
     assert [lesson.stem for lesson in COURSE_MAP] == [p.stem for p in course_notebooks()]
     assert all(1 <= lesson.difficulty <= 3 and lesson.objectives for lesson in COURSE_MAP)
@@ -85,7 +154,7 @@ def test_course_map_lists_every_notebook_in_course_order():
 def test_readme_and_index_carry_the_current_course_map(tmp_path):
     import shutil
 
-    from recutils.course_map import stamp_course_map
+    from recutils.course.map import stamp_course_map
     from recutils.paths import project_root
 
     root = project_root()
@@ -98,7 +167,7 @@ def test_readme_and_index_carry_the_current_course_map(tmp_path):
 
 
 def test_course_map_table_shows_measured_minutes_and_unmeasured_notebooks():
-    from recutils.course_map import map_table
+    from recutils.course.map import map_table
 
     table = map_table({"00_data_and_protocol": 90.0})
     lines = table.splitlines()

@@ -303,14 +303,17 @@ def test_pypi_conversion_restores_grouplens_titles():
 # -- ML-1M ---------------------------------------------------------------------------------
 
 
-def test_1m_format_is_parsed(server, tmp_path, monkeypatch, ml100k):
-    """ML-1M's '::' files, written from a slice of the real 100K data, parse back to it."""
+def _ml1m_from_100k_slice(server, tmp_path, monkeypatch, ml100k) -> tuple[datasets.MovieLens, pd.DataFrame]:
+    """ML-1M's '::' files written from a slice of the real 100K data, served and loaded as 1M;
+    returns the loaded data and the slice's ratings, movies and users."""
     ratings = ml100k.ratings.head(500)
     movies = ml100k.movies[ml100k.movies["item_id"].isin(ratings["item_id"])
                            & (ml100k.movies["genres"].map(lambda g: "unknown" not in g))]
     ratings = ratings[ratings["item_id"].isin(movies["item_id"])]
     users = ml100k.users[ml100k.users["user_id"].isin(ratings["user_id"])]
     occupations = list(datasets.OCCUPATIONS_1M)
+    groups = np.asarray(datasets.AGE_BUCKETS)  # 1M records age groups, by their lower bound
+    users = users.assign(age=groups[np.searchsorted(groups, users["age"], side="right") - 1])
     files = {
         "ratings.dat": "".join(f"{u}::{i}::{int(r)}::{t}\n"
                                for u, i, r, t in ratings.itertuples(index=False)),
@@ -321,7 +324,13 @@ def test_1m_format_is_parsed(server, tmp_path, monkeypatch, ml100k):
     }
     body = make_zip({f"ml-1m/{n}": c.encode("latin-1") for n, c in files.items()})
     pin(monkeypatch, "1m", server.serve("/ml-1m.zip", body), body)
-    data = load_movielens("1m", data_dir=tmp_path, verbose=False)
+    return load_movielens("1m", data_dir=tmp_path, verbose=False), (ratings, movies, users)
+
+
+def test_1m_format_is_parsed(server, tmp_path, monkeypatch, ml100k):
+    """ML-1M's '::' files, written from a slice of the real 100K data, parse back to it."""
+    data, (ratings, movies, users) = _ml1m_from_100k_slice(server, tmp_path, monkeypatch, ml100k)
+    occupations = list(datasets.OCCUPATIONS_1M)
     assert data.ratings.attrs["dataset"] == "ml-1m"
     pd.testing.assert_frame_equal(data.ratings, ratings.reset_index(drop=True), check_like=False,
                                   check_index_type=False)
@@ -342,7 +351,7 @@ def test_1m_unreachable_has_no_offline_fallback(server, tmp_path, monkeypatch):
 
 
 def test_tf_dataset_has_tfds_feature_names_and_values(ml100k):
-    from recutils.datasets import to_tf_dataset, to_tf_movies
+    from recutils.datasets import TFDS_GENRES, to_tf_dataset, to_tf_movies
 
     first = ml100k.ratings.iloc[:3]
     batch = next(iter(to_tf_dataset(first, ml100k).batch(3)))
@@ -360,11 +369,141 @@ def test_tf_dataset_has_tfds_feature_names_and_values(ml100k):
     assert batch["timestamp"][0].numpy() == row["timestamp"]
     assert bool(batch["user_gender"][0].numpy()) == (user["gender"] == "M")
     assert batch["user_zip_code"][0].numpy().decode() == user["zip_code"]
-    assert [GENRES[g] for g in batch["movie_genres"][0].numpy()] == list(movie["genres"])
+    tfds_names = [g.replace("Children's", "Children").replace("unknown", "Unknown") for g in movie["genres"]]
+    assert [TFDS_GENRES[g] for g in batch["movie_genres"][0].numpy()] == tfds_names
     age = batch["bucketized_user_age"][0].numpy()
     assert age in datasets.AGE_BUCKETS and age <= user["age"]
     movies = next(iter(to_tf_movies(ml100k).batch(2000)))
     assert movies["movie_title"].shape[0] == 1_682
+
+
+# -- against tensorflow_datasets' own builder (read without downloading anything) ------------
+
+
+def _spec_differences(ours, builder_name: str) -> list[str]:
+    """Where our element_spec and the TFDS builder's features differ: names, dtypes, shapes;
+    plus the one documented difference (movie_genres is ragged), checked to be only that."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    theirs = tfds.builder(builder_name).info.features.get_tensor_spec()
+    problems = [f"{name}: only in TFDS" for name in set(theirs) - set(ours)]
+    problems += [f"{name}: only ours" for name in set(ours) - set(theirs)]
+    for name in set(ours) & set(theirs):
+        mine, spec = ours[name], theirs[name]
+        if (mine.dtype, mine.shape) != (spec.dtype, spec.shape):
+            problems.append(f"{name}: ours {mine.dtype} {mine.shape}, TFDS {spec.dtype} {spec.shape}")
+        elif type(mine) is not type(spec) and not (
+                name == "movie_genres" and isinstance(mine, tf.RaggedTensorSpec) and mine.ragged_rank == 0):
+            problems.append(f"{name}: ours {type(mine).__name__}, TFDS {type(spec).__name__}")
+    return problems
+
+
+def test_element_spec_matches_tfds_100k_ratings_and_movies(ml100k):
+    from recutils.datasets import to_tf_dataset, to_tf_movies
+
+    assert _spec_differences(to_tf_dataset(ml100k.ratings.head(10), ml100k).element_spec,
+                             "movielens/100k-ratings") == []
+    assert _spec_differences(to_tf_movies(ml100k).element_spec, "movielens/100k-movies") == []
+
+
+def test_element_spec_matches_tfds_1m_ratings(server, tmp_path, monkeypatch, ml100k):
+    from recutils.datasets import to_tf_dataset, to_tf_movies
+
+    data, _ = _ml1m_from_100k_slice(server, tmp_path, monkeypatch, ml100k)
+    assert _spec_differences(to_tf_dataset(data.ratings, data).element_spec, "movielens/1m-ratings") == []
+    assert _spec_differences(to_tf_movies(data).element_spec, "movielens/1m-movies") == []
+
+
+def test_a_changed_feature_is_caught(ml100k):
+    """The spec comparison can fail: a dataset with a feature cast to another type is reported."""
+    from recutils.datasets import to_tf_dataset
+
+    ds = to_tf_dataset(ml100k.ratings.head(10), ml100k).map(
+        lambda x: {**x, "user_rating": x["user_rating"] * 1.0 + 0.0, "timestamp": x["timestamp"] // 1,
+                   "user_gender": x["user_gender"], "movie_id": x["movie_id"],
+                   "bucketized_user_age": x["bucketized_user_age"] > 30})
+    assert _spec_differences(ds.element_spec, "movielens/100k-ratings") == [
+        "bucketized_user_age: ours <dtype: 'bool'> (), TFDS <dtype: 'float32'> ()"]
+
+
+def _tfds_rows(parse, folder: Path, builder_name: str, every: int) -> tuple[list[int], list[dict]]:
+    """Every ``every``-th example that TFDS's own parser makes of GroupLens files, encoded by the
+    builder's features as ``tfds.load`` would store them."""
+    import tensorflow_datasets as tfds
+
+    features = tfds.builder(builder_name).info.features
+    rows, examples = [], []
+    for row, example in parse(str(folder)):
+        if row % every == 0:
+            rows.append(row)
+            examples.append(features.encode_example(example))
+    return rows, examples
+
+
+def _plain(value) -> np.ndarray:
+    """A feature value as NumPy, text as UTF-8 bytes (TFDS encodes strings when it stores them)."""
+    value = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    if value.dtype.kind in "OU":
+        return np.asarray(value.item().encode("utf-8") if isinstance(value.item(), str) else value.item())
+    return value
+
+
+def _assert_same_values(ours: dict, theirs: list[dict]) -> None:
+    assert set(ours) == set(theirs[0])
+    for name in theirs[0]:
+        for i, example in enumerate(theirs):
+            mine, expected = _plain(ours[name][i]), _plain(example[name])
+            assert mine.dtype == expected.dtype and np.array_equal(mine, expected), (name, i, mine, expected)
+
+
+def test_values_match_tfds_own_parser_on_the_real_100k_files(ml100k):
+    """TFDS's parser run on the course's (checksum-verified) GroupLens files gives the values
+    that to_tf_dataset gives, feature by feature, on every 25th of the 100,000 ratings."""
+    from tensorflow_datasets.structured import movielens_parsing
+
+    from recutils.datasets import to_tf_dataset
+    from recutils.paths import data_dir
+
+    rows, theirs = _tfds_rows(movielens_parsing.parse_100k_ratings_data, data_dir() / "ml-100k",
+                              "movielens/100k-ratings", every=25)
+    assert len(rows) == 4_000
+    ours = next(iter(to_tf_dataset(ml100k.ratings.iloc[rows], ml100k).batch(len(rows))))
+    _assert_same_values({k: v.to_list() if hasattr(v, "to_list") else v for k, v in ours.items()}, theirs)
+
+
+def test_values_match_tfds_own_parser_on_1m_files(server, tmp_path, monkeypatch, ml100k):
+    from tensorflow_datasets.structured import movielens_parsing
+
+    from recutils.datasets import to_tf_dataset
+
+    data, _ = _ml1m_from_100k_slice(server, tmp_path, monkeypatch, ml100k)
+    rows, theirs = _tfds_rows(movielens_parsing.parse_1m_ratings_data, tmp_path / "ml-1m",
+                              "movielens/1m-ratings", every=1)
+    ours = next(iter(to_tf_dataset(data.ratings.iloc[rows], data).batch(len(rows))))
+    _assert_same_values({k: v.to_list() if hasattr(v, "to_list") else v for k, v in ours.items()}, theirs)
+
+
+def test_class_names_are_tfds_own():
+    import tensorflow_datasets as tfds
+
+    features = tfds.builder("movielens/100k-ratings").info.features
+    assert features["movie_genres"].feature.names == list(datasets.TFDS_GENRES)
+    assert features["user_occupation_label"].names == list(datasets.TFDS_OCCUPATIONS)
+    with pytest.raises(KeyError, match="Unknown occupation 'astronaut'"):
+        datasets.tfds_occupation_label("astronaut")
+
+
+def test_ratings_survive_the_round_trip_through_tf_data(ml100k):
+    from recutils.datasets import compare_ratings, ratings_fingerprint, ratings_from_tf, to_tf_dataset
+
+    back = ratings_from_tf(to_tf_dataset(ml100k.ratings, ml100k))
+    table = compare_ratings({"loader": ml100k.ratings, "tf.data": back.sample(frac=1.0, random_state=0)})
+    assert table["ratings"].tolist() == [100_000, 100_000] and table["movies"].tolist() == [1_682, 1_682]
+    assert table["sha256"].nunique() == 1
+    changed = back.copy()
+    changed.loc[0, "rating"] = 1 + changed.loc[0, "rating"] % 5  # one star more (5 becomes 1)
+    assert ratings_fingerprint(changed) != ratings_fingerprint(ml100k.ratings)
 
 
 def test_tf_dataset_refuses_an_empty_frame(ml100k):

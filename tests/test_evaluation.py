@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 import recutils.evaluation as evaluation
 from recutils.baselines import EASE, ItemKNN, Popularity
@@ -85,6 +86,28 @@ def test_wrong_shapes_are_refused(split):
         evaluate(lambda users: np.zeros((users.size + 1, split.n_items)), split, batch_size=500)
     with pytest.raises(ValueError, match="empty"):
         evaluate(np.zeros((943, 1682)), _without_test(split), part="test")
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, True, "10", None])
+def test_a_nonsense_k_is_refused(split, popularity, k):
+    with pytest.raises(ValueError, match=r"k must be (a whole number|at least 1)"):
+        evaluate(popularity.scores, split, k=k)
+
+
+def test_k_beyond_the_catalogue_is_refused(split, popularity):
+    with pytest.raises(ValueError, match=r"k = 1683 is larger than the catalogue \(1,682 items\).*1 to 1,68"):
+        evaluate(popularity.scores, split, k=1683)
+    assert "ndcg@1682" in evaluate(popularity.scores, split, k=1682)  # the whole catalogue is fine
+    assert "ndcg@1" in evaluate(popularity.scores, split, k=np.int64(1))
+
+
+def test_metrics_refuse_a_nonsense_k_too():
+    scores, relevant = np.array([[0.3, 0.2, 0.1]]), sp.csr_matrix(np.array([[1, 0, 0]]))
+    for k in (0, 4):
+        with pytest.raises(ValueError, match="k"):
+            ranking_metrics(scores, relevant, k=k)
+        with pytest.raises(ValueError, match="k"):
+            top_k(scores, k)
 
 
 def test_oracle_model(split):

@@ -13,7 +13,7 @@ from notebook_runner import (
     solutions_ran,
 )
 
-from recutils.course import course_notebooks
+from recutils.course.runner import course_notebooks
 
 pytestmark = pytest.mark.notebook
 

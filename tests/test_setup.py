@@ -1,6 +1,8 @@
 """Keras 2 must be what tf.keras is in the course environment; the Colab branch installs the right things."""
 
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 import types
@@ -64,3 +66,58 @@ def test_outside_colab_nothing_is_installed(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.setattr(course_setup.subprocess, "run", lambda *a, **k: pytest.fail("pip was called"))
     assert course_setup.install_colab_requirements() == []
+
+
+# TensorFlow's C++ log lines (absl's format: severity, date, time, thread, file:line]) and the
+# start-up notes that come before absl is set up.
+NATIVE_LOG = re.compile(
+    r"^[IWEF]\d{4} [\d:.]+\s+\d+ [\w/.-]+\.(cc|h):\d+\]|absl::InitializeLog|oneDNN|cuInit", re.MULTILINE)
+
+
+def _env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return {**env, **extra}
+
+
+def test_plain_tensorflow_start_up_is_noisy_here():
+    """What setup hides exists on this machine: without it, the lines reach standard error."""
+    code = "import tensorflow as tf; tf.config.list_physical_devices()"
+    proc = subprocess.run([sys.executable, "-c", code],
+                          capture_output=True, text=True, env=_env(TF_CPP_MIN_LOG_LEVEL="2"), timeout=300)
+    assert NATIVE_LOG.search(proc.stderr), proc.stderr
+
+
+def test_setup_keeps_tensorflows_start_up_notes_off_the_screen():
+    code = ("from recutils.setup import setup, startup_notes\n"
+            "tf = setup(verbose=True)\nprint(len(startup_notes), 'notes')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(),
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert not NATIVE_LOG.search(proc.stderr + proc.stdout), proc.stderr
+    assert int(proc.stdout.split()[-2]) >= 1  # kept, not lost: the notebook can show them
+    assert "TensorFlow runs on the CPU (no GPU found)" in proc.stdout
+
+
+def test_an_unknown_start_up_line_still_reaches_standard_error(tmp_path):
+    fake = tmp_path / "tensorflow"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "import os, types\n"
+        "os.write(2, b'I0000 00:00:1.1  7 port.cc:153] oneDNN custom operations are on.\\n')\n"
+        "os.write(2, b'E0000 00:00:1.2  7 new.cc:1] something new went wrong\\n')\n"
+        "config = types.SimpleNamespace(list_physical_devices=lambda kind=None: [])\n")
+    code = ("from recutils.setup import import_tensorflow_quietly, startup_notes\n"
+            "tf, gpus = import_tensorflow_quietly()\nprint(len(startup_notes), gpus)")
+    path = os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(PYTHONPATH=path), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "something new went wrong" in proc.stderr and "oneDNN" not in proc.stderr
+    assert proc.stdout.split() == ["1", "[]"]
+
+
+def test_one_tensorflow_distribution_is_installed():
+    """tensorflow and tensorflow-cpu install into the same folder: with both, which file wins is
+    undefined.  The course depends on `tensorflow` alone."""
+    providers = importlib.metadata.packages_distributions().get("tensorflow", [])
+    assert sorted(set(providers)) == ["tensorflow"], f"the tensorflow package comes from {providers}"

@@ -10,41 +10,16 @@ nothing from other hosts.
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 
 import pytest
 from notebook_runner import execute, session_reports
 
-from recutils.course import course_notebooks
-from recutils.site import build_site
+from recutils.course.runner import course_notebooks
+from recutils.course.site import build_site
 
 pytestmark = pytest.mark.notebook
-
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        message = "Debian's chromium and chromium-driver are needed (`make test` installs them as root)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    yield driver
-    driver.quit()
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):

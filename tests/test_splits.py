@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recutils.sequences import leave_last_out_split
 from recutils.splits import PARTS, IdIndex, Split, canonical_split, random_split
 
 
@@ -108,6 +109,57 @@ def test_canonical_errors(ratings):
     # The suggested fix works.
     fixed = few[few.groupby("user_id").item_id.transform("size") >= 3]
     assert canonical_split(fixed).n_users == 942
+
+
+@pytest.mark.parametrize("column", ["user_id", "item_id", "rating", "timestamp"])
+@pytest.mark.parametrize("make_split", [canonical_split, random_split, leave_last_out_split])
+def test_a_nan_is_refused_with_the_fix(ratings, column, make_split):
+    broken = ratings.astype({column: "float64"})
+    broken.loc[broken.index[1234], column] = np.nan
+    with pytest.raises(ValueError, match=rf"1 row with a missing \(NaN\) {column} \(the first is row 1234\)"
+                                         rf".*dropna\(subset=\['{column}'\]\)"):
+        make_split(broken)
+    assert make_split(broken.dropna(subset=[column]).astype({column: ratings[column].dtype}))  # the fix works
+
+
+def _rerated(ratings: pd.DataFrame, films_per_user: int = 3) -> pd.DataFrame:
+    """The real ratings with, for every user, a later re-rating of the first films they rated."""
+    again = ratings.groupby("user_id").head(films_per_user).copy()
+    again["timestamp"] = ratings.groupby("user_id")["timestamp"].transform("max").loc[again.index] + 60
+    again["rating"] = 6 - again["rating"]
+    return pd.concat([ratings, again], ignore_index=True)
+
+
+@pytest.mark.parametrize("make_split", [canonical_split, random_split, leave_last_out_split])
+def test_repeated_pairs_keep_the_newest_and_never_straddle_parts(ratings, make_split, capsys):
+    rerated = _rerated(ratings)
+    split = make_split(rerated)
+    printed = capsys.readouterr().out
+    assert "2,829 repeated (user, item) rows dropped: each pair keeps its newest interaction" in printed
+    assert sum(len(split.frame(p)) for p in PARTS) == 100_000
+    parts = pd.concat([split.frame(p).assign(part=p) for p in PARTS])
+    assert not parts.duplicated(["user_id", "item_id"]).any()
+    newest = parts.merge(rerated.iloc[100_000:], on=["user_id", "item_id"], suffixes=("", "_again"))
+    assert len(newest) == 2_829 and (newest["rating"] == newest["rating_again"]).all()  # the re-rating won
+
+
+def test_the_real_ratings_have_no_repeated_pairs(ratings, capsys):
+    canonical_split(ratings)
+    assert "repeated" not in capsys.readouterr().out
+
+
+def test_without_the_policy_repeated_pairs_land_in_train_and_test(ratings):
+    """Why the policy exists: splitting the re-rated frame as it is puts pairs in both parts."""
+    from recutils.splits import _make
+
+    df = _rerated(ratings).sort_values(["user_id", "timestamp", "item_id"], kind="stable")
+    df = df.reset_index(drop=True)
+    n = df.groupby("user_id")["item_id"].transform("size").to_numpy()
+    from_end = n - 1 - df.groupby("user_id").cumcount().to_numpy()
+    n_held = np.maximum(1, np.floor(n * 0.1 + 0.5))
+    naive = _make("naive", df, np.where(from_end < n_held, 2, np.where(from_end < 2 * n_held, 1, 0)))
+    both = naive.train.merge(naive.test, on=["user_id", "item_id"])
+    assert len(both) > 2_000
 
 
 # ---------------------------------------------------------------------------------- random ---

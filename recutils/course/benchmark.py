@@ -1,6 +1,6 @@
 """Measure what every notebook costs at its default settings, and write the README's tables.
 
-``python -m recutils.benchmark`` (``make benchmark``) runs the notebooks in course order, each
+``python -m recutils.course.benchmark`` (``make benchmark``) runs the notebooks in course order, each
 in a process of its own, and measures its wall time and peak memory (resident set of the
 notebook's kernel and runner).  From the logs the notebooks write it then reads each
 training run's seconds per epoch and, for runs that log a validation NDCG@10 per epoch, the
@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from recutils.course import course_notebooks
+from recutils.course.runner import course_notebooks
 from recutils.paths import project_root, reports_dir
 
 START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 _FAILED = "NOTEBOOK FAILED: "
-_CHILD = ("import sys; from pathlib import Path; from recutils.course import run_notebook\n"
+_CHILD = ("import sys; from pathlib import Path; from recutils.course.runner import run_notebook\n"
           "try:\n    run_notebook(Path(sys.argv[1]), Path(sys.argv[2]))\n"
           f"except RuntimeError as exc:\n    sys.exit({_FAILED!r} + str(exc))")
 
@@ -123,7 +123,7 @@ def render(cost: pd.DataFrame, quality: pd.DataFrame, results: pd.DataFrame | No
            k: int = 10) -> str:
     """The tables as Markdown, with the machine and the date."""
     total = cost["wall_seconds"].sum()
-    lines = [f"Measured by `python -m recutils.benchmark` on {time.strftime('%Y-%m-%d')}, "
+    lines = [f"Measured by `python -m recutils.course.benchmark` on {time.strftime('%Y-%m-%d')}, "
              f"{machine()}. Whole course: {total / 60:.1f} minutes.", "",
              markdown_table(cost), ""]
     if results is not None and not results.empty:
@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         indent=2, default=str)
     (reports / "benchmark.json").write_text(record + "\n")
     if args.update_readme:
-        from recutils.course_map import stamp_course_map
+        from recutils.course.map import stamp_course_map
 
         update_readme(text)
         (project_root() / "docs" / "benchmark.json").write_text(record + "\n")

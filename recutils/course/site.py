@@ -1,6 +1,6 @@
 """Build the executed course as a static website: the course map and one page per notebook.
 
-``python -m recutils.site`` (``make site``) converts the executed copies of a course run
+``python -m recutils.course.site`` (``make site``) converts the executed copies of a course run
 (``reports/executed/``; a notebook without one is run first, in course order) with nbconvert's
 JupyterLab template into ``reports/site/``.  ``index.html`` is the course map
 (``notebooks/index.ipynb``); each notebook page keeps its outputs, figures embedded, with links
@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from recutils.course import course_notebooks, run_notebook
+from recutils.course.runner import course_notebooks, run_notebook
 from recutils.paths import reports_dir
 
 _TEMPLATE = """{%- extends 'index.html.j2' -%}
@@ -100,7 +100,7 @@ def build_site(executed: Path, out: Path, notebooks: Sequence[Path] | None = Non
     missing = [nb.name for nb in notebooks if not (executed / nb.name).exists()]
     if missing:
         raise FileNotFoundError(f"No executed copy of {', '.join(missing)} in {executed}: run "
-                                "`make course` (or `python -m recutils.site`, which runs them).")
+                                "`make course` (or `python -m recutils.course.site`, which runs them).")
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

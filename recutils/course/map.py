@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from recutils.course import colab_url
+from recutils.course.links import colab_url
 from recutils.paths import project_root
 
 MAP_START, MAP_END = "<!-- course-map:start -->", "<!-- course-map:end -->"
