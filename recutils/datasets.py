@@ -33,6 +33,7 @@ GroupLens's age group), ``gender`` str (``"M"``/``"F"``), ``occupation`` str, ``
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -584,8 +585,18 @@ def to_tf_dataset(ratings: pd.DataFrame, data: MovieLens) -> tf.data.Dataset:
     import tensorflow as tf
 
     cols = tfds_features(ratings, data)
-    cols["movie_genres"] = tf.ragged.constant(cols["movie_genres"], dtype=tf.int64, ragged_rank=1)
+    cols["movie_genres"] = _ragged(cols["movie_genres"])
     return tf.data.Dataset.from_tensor_slices(cols)
+
+
+def _ragged(lists: list[list[int]]) -> tf.RaggedTensor:
+    """Lists of ints as a ``tf.RaggedTensor`` of one row per list, built from flat arrays
+    (``tf.ragged.constant`` walks the Python lists: 50 times slower on 100,000 rows)."""
+    import tensorflow as tf
+
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum()))
+    return tf.RaggedTensor.from_row_lengths(flat, lengths)
 
 
 def to_tf_movies(data: MovieLens) -> tf.data.Dataset:
@@ -596,8 +607,7 @@ def to_tf_movies(data: MovieLens) -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices({
         "movie_id": data.movies["item_id"].astype(str).str.encode("utf-8").to_numpy(),
         "movie_title": data.movies["title"].str.encode("utf-8").to_numpy(),
-        "movie_genres": tf.ragged.constant(
-            [[_TFDS_GENRE[g] for g in gs] for gs in data.movies["genres"]], dtype=tf.int64, ragged_rank=1),
+        "movie_genres": _ragged([[_TFDS_GENRE[g] for g in gs] for gs in data.movies["genres"]]),
     })
 
 
