@@ -14,7 +14,8 @@ The top level is the recommender toolkit a learner imports; the notebooks that u
 - 03: :mod:`~recutils.sampled_metrics` (the 1-plus-100-negatives protocol);
 - 03, 04, 05: :mod:`~recutils.sequences` (histories as windows, leave-last-out);
 - 05: :mod:`~recutils.rnn_cells` (the LSTM cell without a forget gate);
-- 09: :mod:`~recutils.tensorboard_logs` (training curves from the logs);
+- 09: :mod:`~recutils.tensorboard_logs` (training curves from the logs), :mod:`~recutils.comparison`
+  (paired intervals over users);
 - 10: :mod:`~recutils.streaming` (sharded files through ``tf.data``), :mod:`~recutils.multiworker`
   (local ``TF_CONFIG`` clusters), :mod:`~recutils.ann` (faiss indexes), :mod:`~recutils.serving`
   (the exported retriever).

@@ -18,15 +18,30 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from recutils.metrics import check_k, mae, ranking_metrics, rmse
+from recutils.metrics import check_k, mae, per_user_ranking_metrics, rmse, summarise
 from recutils.splits import Split
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]
 
 
+class RankingResult(dict):
+    """What :func:`evaluate` returns: the metrics averaged over users (this dict) and, as
+    ``per_user``, each user's values (a frame indexed by raw ``user_id``, a column per metric
+    but coverage), from which :mod:`recutils.comparison` builds paired intervals.
+
+    :func:`recutils.reporting.record_metrics` saves ``per_user`` beside the record.  A copy of
+    the dict (``dict(result)``, ``{**result}``) keeps only the averages.
+    """
+
+    def __init__(self, metrics: Mapping[str, float], per_user: pd.DataFrame):
+        super().__init__(metrics)
+        self.per_user = per_user
+
+
 def evaluate(model: np.ndarray | ScoreFn, split: Split, part: str = "test", k: int = 10,
-             batch_size: int = 2048) -> dict[str, float]:
-    """Ranking metrics (see :mod:`recutils.metrics`) of ``model`` on ``split``'s ``part``.
+             batch_size: int = 2048) -> RankingResult:
+    """Ranking metrics (see :mod:`recutils.metrics`) of ``model`` on ``split``'s ``part``: their
+    averages over the part's users, and each user's values in ``.per_user``.
 
     Args:
         model: a ``(n_users, n_items)`` score matrix, or a function that takes an array of user
@@ -41,6 +56,15 @@ def evaluate(model: np.ndarray | ScoreFn, split: Split, part: str = "test", k: i
             empty, or the model's scores have the wrong shape or contain NaNs.
     """
     k = check_k(k, split.n_items)
+    users, scores, relevant, seen, popularity = _score(model, split, part, batch_size)
+    rows, per_user, coverage = per_user_ranking_metrics(scores, relevant[users], k=k, exclude=seen[users],
+                                                        item_popularity=popularity)
+    frame = pd.DataFrame(per_user, index=pd.Index(split.users.ids[users[rows]], name="user_id"))
+    return RankingResult(summarise(rows, per_user, coverage), per_user=frame)
+
+
+def _score(model: np.ndarray | ScoreFn, split: Split, part: str, batch_size: int):
+    """The users of ``part``, their score rows, and the matrices :func:`evaluate` needs."""
     relevant = split.matrix(part)
     seen = split.matrix(split.history_before(part))
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
@@ -52,7 +76,7 @@ def evaluate(model: np.ndarray | ScoreFn, split: Split, part: str = "test", k: i
     else:
         scores = _checked(np.asarray(model), np.arange(split.n_users), split)[users]
     popularity = np.asarray(seen.sum(axis=0)).ravel() / split.n_users  # share of users, per item
-    return ranking_metrics(scores, relevant[users], k=k, exclude=seen[users], item_popularity=popularity)
+    return users, scores, relevant, seen, popularity
 
 
 def _checked(scores: np.ndarray, users: np.ndarray, split: Split) -> np.ndarray:

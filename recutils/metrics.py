@@ -119,6 +119,37 @@ def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
         "users"}`` (and ``"popularity@k"``); users without relevant items are left out of
         every average.
     """
+    return summarise(*per_user_ranking_metrics(scores, relevant, k, exclude, item_popularity))
+
+
+def per_user_ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
+                             exclude: sp.spmatrix | None = None, item_popularity: np.ndarray | None = None
+                             ) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
+    """The ranking metrics of :func:`ranking_metrics` for each user, before averaging.
+
+    Returns ``(rows, metrics, coverage)``: the row positions of the users with a relevant item;
+    for each metric but coverage one value per such user, in ``rows`` order; and coverage@k, a
+    property of all the lists together.  :func:`summarise` turns them into
+    :func:`ranking_metrics`' figures; paired comparisons (:mod:`recutils.comparison`) resample
+    the per-user values.
+    """
+    return _per_user(scores, relevant, k, exclude, item_popularity)
+
+
+def summarise(rows: np.ndarray, per_user: dict[str, np.ndarray], coverage: float) -> dict[str, float]:
+    """The averages over users that :func:`ranking_metrics` reports, in its order."""
+    k = next(int(name.split("@")[1]) for name in per_user if name.startswith("ndcg@"))
+    means = {name: float(np.mean(values)) for name, values in per_user.items()}
+    result = {name: means[name] for name in (f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"hit_rate@{k}",
+                                             f"map@{k}", "mrr")}
+    result |= {f"coverage@{k}": coverage, "users": int(rows.size)}
+    if f"popularity@{k}" in means:
+        result[f"popularity@{k}"] = means[f"popularity@{k}"]
+    return result
+
+
+def _per_user(scores, relevant, k, exclude, item_popularity
+              ) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
     if scores.shape != relevant.shape:
         raise ValueError(f"scores {scores.shape} and relevant {relevant.shape} differ in shape.")
     k = check_k(k, scores.shape[1])
@@ -129,29 +160,26 @@ def ranking_metrics(scores: np.ndarray, relevant: sp.spmatrix, k: int = 10,
         raise ValueError("No user has a relevant item: nothing to evaluate.")
     masked = _masked(scores, exclude)
     top = top_k(masked, k)
-    coverage = np.unique(top).size / scores.shape[1]
+    coverage = float(np.unique(top).size / scores.shape[1])
     masked, top, rel, n_rel = masked[keep], top[keep], rel[keep], n_rel[keep]
     rel_dense = rel.toarray()
     hits = np.take_along_axis(rel_dense, top, axis=1).astype(np.float64)
-    k = top.shape[1]
     ranks = np.arange(1, k + 1)
     discounts = 1.0 / np.log2(ranks + 1)
     n_hits = hits.sum(axis=1)
     idcg = np.cumsum(discounts)[np.minimum(n_rel, k) - 1]
     precision_at_j = np.cumsum(hits, axis=1) / ranks
-    result = {
-        f"precision@{k}": float(np.mean(n_hits / k)),
-        f"recall@{k}": float(np.mean(n_hits / n_rel)),
-        f"ndcg@{k}": float(np.mean((hits @ discounts) / idcg)),
-        f"hit_rate@{k}": float(np.mean(n_hits > 0)),
-        f"map@{k}": float(np.mean((hits * precision_at_j).sum(axis=1) / n_rel)),
-        "mrr": float(np.mean(1.0 / _first_relevant_rank(masked, rel_dense))),
-        f"coverage@{k}": float(coverage),
-        "users": int(keep.sum()),
+    per_user = {
+        f"precision@{k}": n_hits / k,
+        f"recall@{k}": n_hits / n_rel,
+        f"ndcg@{k}": (hits @ discounts) / idcg,
+        f"hit_rate@{k}": (n_hits > 0).astype(np.float64),
+        f"map@{k}": (hits * precision_at_j).sum(axis=1) / n_rel,
+        "mrr": 1.0 / _first_relevant_rank(masked, rel_dense),
     }
     if item_popularity is not None:
-        result[f"popularity@{k}"] = float(np.mean(np.asarray(item_popularity, dtype=np.float64)[top]))
-    return result
+        per_user[f"popularity@{k}"] = np.asarray(item_popularity, dtype=np.float64)[top].mean(axis=1)
+    return np.flatnonzero(keep), per_user, coverage
 
 
 def _first_relevant_rank(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:

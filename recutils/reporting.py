@@ -3,13 +3,16 @@
 ``reports/results.jsonl`` (see :func:`recutils.paths.reports_dir`) holds one JSON object per
 line with the keys ``time`` (ISO 8601, UTC), ``notebook``, ``model``, ``dataset``, ``split``,
 ``part``, ``seed``, ``train_seconds``, ``params`` (dict of key hyper-parameters) and
-``metrics`` (dict of metric name to value).  Lines are only ever appended; readers take the
-newest record per (notebook, model, split, part, seed).
+``metrics`` (dict of metric name to value), and for ranking metrics ``per_user``: the file,
+under ``<reports>/per_user/``, with each user's values (what paired comparisons need).  Lines
+are only ever appended; readers take the newest record per (notebook, model, split, part, seed).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,7 +35,7 @@ def results_path() -> Path:
 
 def record_metrics(notebook: str, model: str, split: Split, metrics: Mapping[str, float],
                    train_seconds: float | None = None, params: Mapping[str, Any] | None = None,
-                   seed: int | None = None, part: str = "test") -> dict:
+                   seed: int | None = None, part: str = "test", per_user: pd.DataFrame | None = None) -> dict:
     """Append one record to the results file and return it.
 
     Args:
@@ -44,6 +47,8 @@ def record_metrics(notebook: str, model: str, split: Split, metrics: Mapping[str
         params: the key hyper-parameters.
         seed: the random seed of the run.
         part: the part scored (``"test"`` or ``"valid"``).
+        per_user: each user's metrics, saved beside the record for paired comparisons; by
+            default ``metrics.per_user`` when ``metrics`` is what ``evaluate`` returned.
     """
     if not metrics:
         raise ValueError("No metrics to record.")
@@ -57,10 +62,54 @@ def record_metrics(notebook: str, model: str, split: Split, metrics: Mapping[str
     }
     path = results_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    per_user = per_user if per_user is not None else getattr(metrics, "per_user", None)
+    if per_user is not None:
+        record["per_user"] = _write_per_user(per_user, record)
     line = json.dumps(record, default=str) + "\n"
     with open(path, "a", encoding="utf-8") as f:  # one write of one line: appends never interleave
         f.write(line)
     return record
+
+
+def _write_per_user(frame: pd.DataFrame, record: dict) -> str:
+    """Write a record's per-user metrics atomically; return the path relative to the reports."""
+    name = "__".join(str(record[k]) for k in ("model", "split", "part", "seed"))
+    relative = Path("per_user") / record["notebook"] / f"{re.sub(r'[^A-Za-z0-9_.@-]+', '_', name)}.csv"
+    target = reports_dir() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    frame.to_csv(partial, float_format="%.17g")
+    os.replace(partial, target)
+    return relative.as_posix()
+
+
+def load_per_user(record: Mapping[str, Any]) -> pd.DataFrame:
+    """The per-user metrics saved with one record (a row of :func:`load_results`).
+
+    Raises:
+        FileNotFoundError: the record has none (rating metrics, or written before they were
+            saved), or its file is gone.
+    """
+    relative = record.get("per_user")
+    if not isinstance(relative, str):
+        raise FileNotFoundError(f"{record.get('model')} ({record.get('notebook')}) has no per-user metrics: "
+                                "re-run its notebook to record them.")
+    frame = pd.read_csv(reports_dir() / relative, index_col="user_id").astype("float64")
+    frame.index = frame.index.astype("int32")  # the ratings' user_id dtype
+    return frame
+
+
+def per_user_by_model(results: pd.DataFrame, split: str = "canonical", part: str = "test"
+                      ) -> dict[tuple[str, str], pd.DataFrame]:
+    """Each (notebook, model)'s per-user metrics on one split's part, averaged over its seeds
+    (:func:`recutils.comparison.mean_over_seeds`); models without them are left out."""
+    from recutils.comparison import mean_over_seeds
+
+    if "per_user" not in results:
+        return {}
+    rows = results[(results["split"] == split) & (results["part"] == part) & results["per_user"].notna()]
+    return {key: mean_over_seeds([load_per_user(r) for _, r in group.iterrows()])
+            for key, group in rows.groupby(["notebook", "model"], sort=False)}
 
 
 def load_results(path: str | Path | None = None, latest: bool = True) -> pd.DataFrame:
@@ -103,7 +152,8 @@ def leaderboard(results: pd.DataFrame, metrics: list[str], split: str = "canonic
     """Mean and standard deviation over seeds of ``metrics`` per (notebook, model) on one split.
 
     Returns a frame indexed by (notebook, model) with columns ``<metric>`` (mean),
-    ``<metric>_std`` (0 for a single run), ``seeds`` (runs averaged) and ``train_seconds``
+    ``<metric>_std`` (the sample standard deviation over seeds, as in :func:`mean_std`; 0 for a
+    single run), ``seeds`` (runs averaged) and ``train_seconds``
     (mean); only records that have every metric in ``metrics`` are used.
     """
     missing = [m for m in metrics if m not in results]
@@ -114,7 +164,7 @@ def leaderboard(results: pd.DataFrame, metrics: list[str], split: str = "canonic
         raise ValueError(f"No records with {metrics} on the {split!r} split's {part!r} part.")
     groups = rows.groupby(["notebook", "model"], sort=False)
     table = groups[metrics].mean()
-    spread = groups[metrics].std(ddof=0).fillna(0.0).add_suffix("_std")
+    spread = groups[metrics].std(ddof=1).fillna(0.0).add_suffix("_std")  # as mean_std: sample std
     table = table.join(spread)
     table["seeds"] = groups.size()
     table["train_seconds"] = groups["train_seconds"].mean()

@@ -1,6 +1,8 @@
 """The splits every notebook uses, so every model is scored on the same held-out interactions.
 
 * :func:`canonical_split` — per user, by time: the course's protocol for every ranking model.
+* :func:`global_time_split` — one cut-off date for all users: a second protocol, which does
+  not reward continuing the rating session a user's training data ends in.
 * :func:`random_split` — ratings shuffled globally: only for rating-prediction figures that
   compare with published RMSE tables (Surprise's 80/20 and 5-fold tables use random splits).
 
@@ -220,3 +222,44 @@ def random_split(ratings: pd.DataFrame, test_frac: float = 0.2, valid_frac: floa
     part[perm[n_test:n_test + n_valid]] = 1
     df = ratings.reset_index(drop=True)
     return _make(f"random-{round(100 * (1 - test_frac))}-{round(100 * test_frac)}", df, part)
+
+
+def global_time_split(ratings: pd.DataFrame, valid_frac: float = 0.1, test_frac: float = 0.1) -> Split:
+    """One cut-off date for everyone: the newest ``test_frac`` of all interactions to test, the
+    ``valid_frac`` before them to validation, the rest to train.  Named ``"global-time"``.
+
+    Unlike :func:`canonical_split`, no part holds anything that happened before an interaction
+    of an earlier part, for any user: the model is fitted on the past and scored on the future,
+    as a deployed recommender is, and cannot learn from other users' later sessions.  The cuts
+    fall between two timestamps (interactions in the same second stay in one part).  Held-out
+    interactions of users or items that have none in the earlier parts are dropped (a model
+    cannot rank for a user, or an item, it has never seen), and how many is printed.
+
+    Raises:
+        ValueError: as :func:`validated_ratings`; or the fractions leave a part empty.
+    """
+    if not (0 < valid_frac and 0 < test_frac and valid_frac + test_frac < 1):
+        raise ValueError(f"valid_frac {valid_frac} and test_frac {test_frac} must be positive and "
+                         "sum below 1.")
+    df = time_ordered(ratings)
+    times = np.sort(df["timestamp"].to_numpy())
+    n = times.size
+    test_start = times[n - max(1, int(round(n * test_frac)))]
+    valid_start = times[n - max(1, int(round(n * (test_frac + valid_frac))))]
+    if not times[0] < valid_start < test_start:
+        raise ValueError("The cut-off dates leave a part empty: use larger fractions or more data.")
+    ts = df["timestamp"].to_numpy()
+    part = np.where(ts >= test_start, 2, np.where(ts >= valid_start, 1, 0))
+    dropped = 0
+    for held in (1, 2):  # keep users and items seen before the part
+        before = (part >= 0) & (part < held)
+        known_users = np.isin(df["user_id"].to_numpy(), np.unique(df["user_id"].to_numpy()[before]))
+        known_items = np.isin(df["item_id"].to_numpy(), np.unique(df["item_id"].to_numpy()[before]))
+        cold = (part == held) & ~(known_users & known_items)
+        dropped += int(cold.sum())
+        part = np.where(cold, -1, part)
+    if dropped:
+        print(f"global-time split: {dropped:,} held-out interactions of users or items with no earlier "
+              "interaction dropped.")
+    kept = part >= 0
+    return _make("global-time", df[kept].reset_index(drop=True), part[kept])

@@ -312,6 +312,25 @@ def test_record_metrics_appends_json_lines(reports, split):
     assert pd.Timestamp(records[0]["time"]).tzinfo is not None
 
 
+def test_per_user_metrics_are_saved_with_the_record_and_read_back(reports, split, ease):
+    from recutils.reporting import load_per_user, per_user_by_model
+
+    result = evaluate(ease.scores, split, "test")
+    averaged = {m: v for m, v in result.items() if m in result.per_user}
+    assert result.per_user.mean().to_dict() == pytest.approx(averaged)
+    for seed in (1, 2):
+        record = record_metrics("00_data", "EASE (l2 = 100)", split, result, seed=seed)
+    assert record["per_user"] == "per_user/00_data/EASE_l2_100___canonical__test__2.csv"
+    assert not list((reports / "per_user" / "00_data").glob(".*partial"))  # written atomically
+    back = load_per_user(load_results().iloc[-1])
+    pd.testing.assert_frame_equal(back, result.per_user, check_exact=True)
+    record_metrics("00_data", "Popularity", split, {"ndcg@10": 0.07})  # averages only: none saved
+    by_model = per_user_by_model(load_results())
+    assert list(by_model) == [("00_data", "EASE (l2 = 100)")]
+    with pytest.raises(FileNotFoundError, match="Popularity .*no per-user metrics: re-run its notebook"):
+        load_per_user(load_results().query("model == 'Popularity'").iloc[0])
+
+
 def test_load_results_flattens_and_keeps_the_newest(reports, split):
     # Written within one second, so "newest" here relies on the file order.
     record_metrics("nb", "EASE", split, {"ndcg@10": 0.1, "recall@10": 0.2}, seed=0)
@@ -365,7 +384,7 @@ def test_popularity_baseline_recommends_the_most_mainstream_items(split, popular
 
 
 def test_leaderboard_averages_seeds_and_names_missing_notebooks(reports, split):
-    from recutils.reporting import leaderboard, missing_notebooks
+    from recutils.reporting import leaderboard, mean_std, missing_notebooks
 
     for seed, ndcg in ((1, 0.10), (2, 0.12)):
         record_metrics("03_ncf", "NeuMF", split, {"ndcg@10": ndcg, "recall@10": 0.2}, 5.0, seed=seed)
@@ -374,7 +393,9 @@ def test_leaderboard_averages_seeds_and_names_missing_notebooks(reports, split):
     table = leaderboard(load_results(), ["ndcg@10", "recall@10"])
     assert list(table.index) == [("03_ncf", "NeuMF"), ("00_data", "EASE")]
     assert table.loc[("03_ncf", "NeuMF"), "ndcg@10"] == pytest.approx(0.11)
-    assert table.loc[("03_ncf", "NeuMF"), "ndcg@10_std"] == pytest.approx(0.01)
+    # The sample standard deviation, as every notebook table shows it (mean_std): one "std".
+    assert table.loc[("03_ncf", "NeuMF"), "ndcg@10_std"] == pytest.approx(np.std([0.10, 0.12], ddof=1))
+    assert mean_std([0.10, 0.12]) == f"0.1100 ± {table.loc[('03_ncf', 'NeuMF'), 'ndcg@10_std']:.4f}"
     assert table.loc[("03_ncf", "NeuMF"), "seeds"] == 2 and table.loc[("00_data", "EASE"), "seeds"] == 1
     with pytest.raises(ValueError, match="No records"):
         leaderboard(load_results(), ["ndcg@10"], split="random-80-20")

@@ -58,3 +58,27 @@ def test_missing_notebooks_are_named(tmp_path):
     assert "Not in the results yet" in message
     for name in OTHERS[1:]:
         assert notebook_path(name).name in message
+
+
+def test_paired_verdicts_are_the_comparison_helpers(run, monkeypatch):
+    """The sentences under the paired table say what recutils.comparison finds on the per-user
+    figures the notebooks saved in this session."""
+    from recutils.comparison import compare
+    from recutils.reporting import per_user_by_model
+
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(session_reports()))
+    per_user = per_user_by_model(session_results())
+    ease = ("00_data_and_protocol", "EASE")
+    assert ease in per_user and len(per_user) >= 10
+    texts = cell_texts(run.executed)
+    assert "reference" in texts["paired"]
+    lines = [line[line.index("- "):] for line in texts["paired-summary"].splitlines() if "- " in line]
+    assert lines[0].startswith("- Really above the best baseline, EASE: ")
+    above, level = ({m.strip() for m in line.split(": ", 1)[1].rstrip(".").split("; ")} for line in lines[:2])
+    for key, frame in per_user.items():
+        if key == ease:
+            continue
+        c = compare(frame, per_user[ease])
+        label = f"{key[1]} ({key[0][:2]})"
+        assert (label in above) == (c.low > 0), (label, str(c))
+        assert (label in level) == (c.low <= 0 <= c.high), (label, str(c))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from recutils.sequences import leave_last_out_split
-from recutils.splits import PARTS, IdIndex, Split, canonical_split, random_split
+from recutils.splits import PARTS, IdIndex, Split, canonical_split, global_time_split, random_split
 
 
 def _counts(split: Split) -> pd.DataFrame:
@@ -226,3 +226,40 @@ def test_split_frame_parts(split):
         split.matrix("train+tset")
     assert split.history_before("test") == "train+valid"
     assert split.history_before("valid") == "train"
+
+
+# ------------------------------------------------------------------------------ global time ---
+
+
+def test_global_time_split_has_one_cut_off_for_everyone(ratings, capsys):
+    split = global_time_split(ratings)
+    printed = capsys.readouterr().out
+    assert "17,137 held-out interactions of users or items with no earlier interaction dropped" in printed
+    times = {p: split.frame(p)["timestamp"] for p in PARTS}
+    # For all users at once: everything in valid after everything in train, test after valid.
+    assert times["train"].max() < times["valid"].min() and times["valid"].max() < times["test"].min()
+    # The canonical split has no such order across users (that is why this one exists).
+    canonical = canonical_split(ratings)
+    assert canonical.train["timestamp"].max() > canonical.test["timestamp"].min()
+    sizes = {p: len(split.frame(p)) for p in PARTS}
+    assert sizes == {"train": 79_999, "valid": 1_520, "test": 1_344}
+    assert (split.summary().loc["test", "users"], split.summary().loc["valid", "users"]) == (66, 80)
+
+
+def test_global_time_split_scores_only_users_and_items_seen_before(ratings):
+    split = global_time_split(ratings)
+    for part, before in (("valid", "train"), ("test", "train+valid")):
+        seen = split.frame(before)
+        held = split.frame(part)
+        assert held["user_id"].isin(seen["user_id"]).all() and held["item_id"].isin(seen["item_id"]).all()
+    keys = [set(zip(split.frame(p)["user_id"], split.frame(p)["item_id"])) for p in PARTS]
+    assert not (keys[0] & keys[1] or keys[0] & keys[2] or keys[1] & keys[2])
+    again = global_time_split(ratings.sample(frac=1.0, random_state=3))
+    pd.testing.assert_frame_equal(again.test, split.test)
+
+
+def test_global_time_split_errors(ratings):
+    with pytest.raises(ValueError, match="sum below 1"):
+        global_time_split(ratings, valid_frac=0.5, test_frac=0.5)
+    with pytest.raises(ValueError, match="empty"):
+        global_time_split(ratings.iloc[:0])
