@@ -84,7 +84,7 @@ class LoggedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.log_path = Path(log)
 
-    async def start_kernel(self, **kw):  # noqa: D102 (jupyter_client's documented entry point)
+    async def start_kernel(self, **kw):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "w") as stream:  # the kernel keeps its own copy of the handle
             kw.setdefault("stdout", stream)
