@@ -60,7 +60,8 @@ COURSE_MAP: tuple[Lesson, ...] = (
            "making full-graph training fast", "00, 01", 3),
     Lesson("09_comparison",
            "Every model side by side over three seeds: accuracy, which differences are real (paired "
-           "intervals over users), cost, popularity bias, training curves; where baselines hold their own", "00-08 run (`make course`)", 1),
+           "intervals over users), cost, popularity bias, training curves; where baselines hold their own",
+           "00-08 run (`make course`)", 1),
     Lesson("10_scaling_beyond_one_machine",
            "Multi-worker training with MultiWorkerMirroredStrategy and TF_CONFIG, failures included; "
            "streaming sharded files with tf.data; approximate retrieval with faiss on a million items; "
