@@ -1,7 +1,9 @@
 """The course runner runs notebooks in order and stops, with names, when one fails."""
 
 import json
+import os
 import re
+import time
 
 import nbformat
 import pytest
@@ -54,6 +56,22 @@ def test_the_kernels_own_output_goes_to_its_log_not_the_terminal(tmp_path, capfd
     out, err = capfd.readouterr()
     assert "native start-up noise" not in out + err
     assert "native start-up noise" in (tmp_path / "98.log").read_text()
+
+
+def test_the_kernel_is_shut_down_when_the_notebook_ends(tmp_path):
+    """A course run executes eleven notebooks of 1-1.6 GB each: no kernel may outlive its notebook."""
+    path = _notebook(tmp_path, "import os; print(os.getpid())", name="96_pid.ipynb")
+    run_notebook(path, tmp_path / "out", log=tmp_path / "96.log")
+    executed = nbformat.read(tmp_path / "out" / "96_pid.ipynb", as_version=4)
+    pid = int(executed.cells[1].outputs[0]["text"])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the kernel {pid} is still running after its notebook ended")
 
 
 def test_main_shows_progress_headline_and_summary(tmp_path, monkeypatch, capsys):

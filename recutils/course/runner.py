@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
+from traitlets.config import Config
 
 from recutils.paths import project_root, reports_dir
 
@@ -77,19 +79,21 @@ class LoggedKernelManager(AsyncKernelManager):
     """A Jupyter kernel manager whose kernel writes its standard output and error to a file.
 
     Cell outputs still reach the notebook (through Jupyter's messages); what the kernel process
-    writes to its own streams, which would otherwise land on the terminal, goes to ``log``.
+    writes to its own streams, which would otherwise land on the terminal, goes to ``log_path``.
+    papermill's client creates, owns and shuts down the manager (``kernel_manager_class``); the
+    path comes through its traitlets config.
     """
 
-    def __init__(self, log: Path, **kwargs):
-        super().__init__(**kwargs)
-        self.log_path = Path(log)
+    log_path = Unicode("", config=True, help="The file the kernel's standard output and error go to.")
 
     async def start_kernel(self, **kw):
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "w") as stream:  # the kernel keeps its own copy of the handle
-            kw.setdefault("stdout", stream)
-            kw.setdefault("stderr", stream)
-            return await super().start_kernel(**kw)
+        if self.log_path:
+            Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "w") as stream:  # the kernel keeps its own copy of the handle
+                kw.setdefault("stdout", stream)
+                kw.setdefault("stderr", stream)
+                return await super().start_kernel(**kw)
+        return await super().start_kernel(**kw)
 
 
 def log_path(notebook: Path) -> Path:
@@ -122,7 +126,8 @@ def run_notebook(path: Path, out_dir: Path, parameters: Mapping | None = None,
         pm.execute_notebook(str(path), str(executed), parameters=dict(parameters or {}),
                             cwd=str(path.parent), kernel_name="python3",
                             progress_bar=dict(progress) if progress is not None else False,
-                            km=LoggedKernelManager(log, kernel_name="python3"))
+                            kernel_manager_class=LoggedKernelManager,
+                            config=Config({"LoggedKernelManager": {"log_path": str(log)}}))
     except pm.PapermillExecutionError as exc:
         from papermill.execute import ERROR_MARKER_TAG
 
