@@ -10,7 +10,8 @@ majority baselines are scored on the same rows:
   the split is named ``"per-user-70-30"``;
 - :func:`liked`: a rating of :data:`LIKE_THRESHOLD` stars or more is a like;
 - :func:`per_user_accuracy`: each user's share of right like/dislike answers on a part (the
-  report's accuracy, averaged over users so that every user counts once);
+  report's accuracy, averaged over users so that every user counts once); :func:`like_accuracy`
+  gives the same as metrics to record, with the per-user values that paired comparisons need;
 - :func:`majority_baselines`: *always like*, and each user's own majority of ``train+valid``;
 - :func:`collaborative_frame`: what a collaborative model (RBM, autoencoder) may train on:
   every rating of the data set except the study's held-out rows.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recutils.evaluation import RankingResult
 from recutils.splits import IdIndex, Split, validated_ratings
 
 LIKE_THRESHOLD = 4
@@ -85,18 +87,26 @@ def per_user_accuracy(frame: pd.DataFrame, predicted_like: np.ndarray) -> pd.Ser
     if np.isnan(predicted).any():
         raise ValueError(f"{int(np.isnan(predicted).sum())} predictions are NaN.")
     right = (predicted > 0.5) == (liked(frame) > 0.5)
-    return pd.Series(right, index=frame["user_id"].to_numpy()).groupby(level=0).mean().rename("accuracy")
+    users = pd.Index(frame["user_id"].to_numpy(), name="user_id")
+    return pd.Series(right, index=users).groupby(level=0).mean().rename("accuracy")
 
 
-def majority_baselines(split: Split, part: str = "test") -> dict[str, pd.Series]:
-    """Per-user accuracy of *AlwaysLike* and of *UserMajority* (each user's more frequent answer
-    in ``train+valid``; a tie counts as like) on ``part``."""
+def like_accuracy(frame: pd.DataFrame, predicted_like: np.ndarray) -> RankingResult:
+    """``{"accuracy": mean over users}`` of :func:`per_user_accuracy`, with each user's value in
+    ``.per_user``: pass it to ``record_metrics`` or ``record_design`` as ``metrics``."""
+    per_user = per_user_accuracy(frame, predicted_like).to_frame()
+    return RankingResult({"accuracy": float(per_user["accuracy"].mean())}, per_user=per_user)
+
+
+def majority_baselines(split: Split, part: str = "test") -> dict[str, RankingResult]:
+    """The accuracy (as :func:`like_accuracy`) of *AlwaysLike* and of *UserMajority* (each user's
+    more frequent answer in ``train+valid``; a tie counts as like) on ``part``."""
     frame = split.frame(part)
     fitted = split.frame("train+valid")
     likes_more = (pd.Series(liked(fitted), index=fitted["user_id"]).groupby(level=0).mean() >= 0.5)
     user_majority = likes_more.reindex(frame["user_id"]).fillna(True).to_numpy()
-    return {"AlwaysLike": per_user_accuracy(frame, np.ones(len(frame))),
-            "UserMajority": per_user_accuracy(frame, user_majority)}
+    return {"AlwaysLike": like_accuracy(frame, np.ones(len(frame))),
+            "UserMajority": like_accuracy(frame, user_majority)}
 
 
 def collaborative_frame(ratings: pd.DataFrame, split: Split, held_out: str = "valid+test") -> pd.DataFrame:

@@ -7,11 +7,13 @@ import pytest
 from recutils.like_dislike import (
     SPLIT_NAME,
     collaborative_frame,
+    like_accuracy,
     liked,
     majority_baselines,
     per_user_accuracy,
     study_split,
 )
+from recutils.reporting import load_per_user, load_results, record_metrics
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +43,12 @@ def test_accuracy_by_hand():
     assert liked(frame).tolist() == [1, 1, 0, 0]
     accuracy = per_user_accuracy(frame, [1, 0, 0, 1])
     assert accuracy.to_dict() == {1: pytest.approx(2 / 3), 2: 0.0}
+    result = like_accuracy(frame, [1, 0, 0, 1])
+    assert result == {"accuracy": pytest.approx(1 / 3)} and result.per_user["accuracy"].equals(accuracy)
 
 
 def test_majority_baselines_on_real_data(study):
-    baselines = majority_baselines(study)
+    baselines = {name: result.per_user["accuracy"] for name, result in majority_baselines(study).items()}
     always = baselines["AlwaysLike"]
     assert always.index.tolist() == sorted(study.users.ids)
     expected = pd.Series(liked(study.test), index=study.test["user_id"]).groupby(level=0).mean()
@@ -52,6 +56,14 @@ def test_majority_baselines_on_real_data(study):
     # A user's own majority is never worse than the worse of always-like and always-dislike.
     assert (baselines["UserMajority"] >= np.minimum(always, 1 - always) - 1e-12).all()
     assert baselines["UserMajority"].mean() > always.mean()
+
+
+def test_recorded_per_user_accuracy_reads_back(tmp_path, monkeypatch, study):
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path))
+    result = majority_baselines(study)["UserMajority"]
+    record_metrics("05_x", "UserMajority", study, result)
+    back = load_per_user(load_results(tmp_path / "results.jsonl").iloc[0])
+    assert np.allclose(back["accuracy"], result.per_user["accuracy"].loc[back.index])
 
 
 def test_collaborative_models_never_see_the_held_out_rows(ratings, study):
