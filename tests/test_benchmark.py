@@ -97,6 +97,25 @@ def test_readme_tables_go_between_the_markers(tmp_path):
         benchmark.update_readme(table, readme)
 
 
+def test_the_designs_table_has_its_own_markers_and_stays_off_the_results_table(tmp_path):
+    readme = tmp_path / "README.md"
+    markers = (benchmark.DESIGNS_START, benchmark.DESIGNS_END)
+    readme.write_text(f"{benchmark.START}\nold\n{benchmark.END}\n{markers[0]}\nold\n{markers[1]}\n")
+    records = pd.DataFrame({
+        "notebook": ["00_x", "01_y", "01_y"],
+        "model": ["Popularity", "net (as written)", "net (as written, fixed)"],
+        "split": "canonical", "part": "test", "seed": [None, 1, 1], "train_seconds": [0.1, 1.0, 1.0],
+        "ndcg@10": [0.07, 0.01, 0.09], "recall@10": [0.06, 0.01, 0.08],
+        "params.variant": [None, "as written", "as written, fixed"], "params.design": [None, "net", "net"],
+        "params.headline": [None, "ndcg@10", "ndcg@10"], "params.reported": [None, 0.9, 0.9],
+        "params.reported_as": [None, "training rows", "training rows"]})
+    assert benchmark.results_table(records)["model"].tolist() == ["Popularity"]
+    benchmark.update_readme(benchmark.render_designs(records), readme, markers)
+    text = readme.read_text()
+    assert f"{benchmark.START}\nold\n{benchmark.END}" in text
+    assert "| 01 | net | canonical | ndcg@10 | 0.9000 | 0.0100 | 0.0900 |" in text
+
+
 def test_machine_is_described():
     assert f"{os.cpu_count()} CPU cores" in benchmark.machine()
 

@@ -14,6 +14,8 @@ from notebook_runner import (
 )
 
 from recutils.course.runner import course_notebooks
+from recutils.like_dislike import SPLIT_NAME
+from recutils.original_designs import VARIANTS, designs_table, is_design, without_designs
 
 pytestmark = pytest.mark.notebook
 
@@ -30,7 +32,7 @@ def run():
 def test_every_recorded_ranking_model_is_on_the_leaderboard(run):
     results = session_results()
     ranked = results[(results["split"] == "canonical") & (results["part"] == "test")
-                     & results["ndcg@10"].notna()]
+                     & results["ndcg@10"].notna() & ~is_design(results)]
     leaderboard = cell_texts(run.executed)["leaderboard"]
     assert len(ranked["model"].unique()) >= 3
     for model in ranked["model"].unique():
@@ -40,7 +42,7 @@ def test_every_recorded_ranking_model_is_on_the_leaderboard(run):
 
 def test_conclusion_and_figures_come_from_the_results(run):
     texts = cell_texts(run.executed)
-    results = session_results()
+    results = without_designs(session_results())
     canonical = results[(results["split"] == "canonical") & (results["part"] == "test")]
     best = canonical.groupby(["notebook", "model"])["ndcg@10"].mean().idxmax()
     assert f"Best: {best[1]} (notebook {best[0][:2]})" in texts["conclusion"]
@@ -67,7 +69,7 @@ def test_paired_verdicts_are_the_comparison_helpers(run, monkeypatch):
     from recutils.reporting import per_user_by_model
 
     monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(session_reports()))
-    per_user = per_user_by_model(session_results())
+    per_user = per_user_by_model(without_designs(session_results()))
     ease = ("00_data_and_protocol", "EASE")
     assert ease in per_user and len(per_user) >= 10
     texts = cell_texts(run.executed)
@@ -82,3 +84,32 @@ def test_paired_verdicts_are_the_comparison_helpers(run, monkeypatch):
         label = f"{key[1]} ({key[0][:2]})"
         assert (label in above) == (c.low > 0), (label, str(c))
         assert (label in level) == (c.low <= 0 <= c.high), (label, str(c))
+
+
+def test_every_original_design_is_shown_as_written_and_fixed(run):
+    """Notebooks 01-08 each recorded their report's design in both variants; 09 shows them all
+    (and keeps them off the leaderboard of the course's own models)."""
+    results = session_results()
+    designs = results[is_design(results)]
+    for name in [n for n in OTHERS if "01" <= n <= "08"]:
+        mine = designs[designs["notebook"].str.startswith(name)]
+        assert set(mine["params.variant"]) == set(VARIANTS), f"notebook {name}: {set(mine['params.variant'])}"
+    texts = cell_texts(run.executed)
+    for design in designs["params.design"].unique():
+        assert design in texts["designs"], f"{design} is missing from 09's table of the original designs"
+        assert design not in texts["leaderboard"]
+    table = designs_table(results)
+    assert len(table) >= 8
+
+
+def test_the_four_way_comparison_scores_all_four_designs_on_one_protocol(run):
+    """The report's four like/dislike models (05, 06, 07) and the majority baselines on the same
+    rows, each against the user majority."""
+    results = session_results()
+    study = results[(results["split"] == SPLIT_NAME) & results["accuracy"].notna()]
+    notebooks = set(study.loc[is_design(study), "notebook"].str[:2])
+    assert notebooks == {"05", "06", "07"}, notebooks
+    text = cell_texts(run.executed)["four-way"]
+    assert "reference" in text
+    for model, nb in study[["model", "notebook"]].drop_duplicates().itertuples(index=False):
+        assert f"{model} ({nb[:2]})" in text

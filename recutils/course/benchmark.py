@@ -8,7 +8,8 @@ training time until the model first matches the popularity baseline on ``valid``
 reaches its final figure.  The tables go to ``reports/benchmark.md`` and the record to
 ``reports/benchmark.json``; with ``--update-readme`` the tables also go between the
 ``benchmark`` markers of ``README.md`` and the record to ``docs/benchmark.json`` (committed),
-from which the course map takes its run times.
+from which the course map takes its run times, and the run's table of the original designs
+(:func:`recutils.original_designs.designs_table`) goes between the ``designs`` markers.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from recutils.course.runner import course_notebooks
 from recutils.paths import project_root, reports_dir
 
 START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+DESIGNS_START, DESIGNS_END = "<!-- designs:start -->", "<!-- designs:end -->"
 _FAILED = "NOTEBOOK FAILED: "
 _CHILD = ("import sys; from pathlib import Path; from recutils.course.runner import run_notebook\n"
           "try:\n    run_notebook(Path(sys.argv[1]), Path(sys.argv[2]))\n"
@@ -106,10 +108,12 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def results_table(results: pd.DataFrame, k: int = 10) -> pd.DataFrame:
     """The run's ranking figures on the canonical test part: mean ± std over seeds, best first."""
+    from recutils.original_designs import without_designs
     from recutils.reporting import leaderboard
 
     metrics = [f"ndcg@{k}", f"recall@{k}"]
-    board = leaderboard(results, metrics).sort_values(metrics[0], ascending=False).reset_index()
+    board = leaderboard(without_designs(results), metrics)
+    board = board.sort_values(metrics[0], ascending=False).reset_index()
     table = board[["notebook", "model"]].copy()
     for metric in metrics:
         table[metric] = [f"{m:.4f} ± {s:.4f}" if n > 1 else f"{m:.4f}"
@@ -139,15 +143,25 @@ def render(cost: pd.DataFrame, quality: pd.DataFrame, results: pd.DataFrame | No
     return "\n".join(lines)
 
 
-def update_readme(text: str, readme: Path | None = None) -> None:
-    """Replace what lies between the benchmark markers of the README with ``text``."""
+def render_designs(results: pd.DataFrame) -> str:
+    """The original designs as Markdown: the report's figure beside the measured ones."""
+    from recutils.original_designs import designs_table
+
+    table = designs_table(results).drop(columns="reported as")
+    return (f"Measured by `python -m recutils.course.benchmark` on {time.strftime('%Y-%m-%d')} (mean ± std "
+            "over seeds; `-`: the report gives no figure for that protocol):\n\n" + markdown_table(table))
+
+
+def update_readme(text: str, readme: Path | None = None, markers: tuple[str, str] = (START, END)) -> None:
+    """Replace what lies between a pair of markers of the README (the benchmark's) with ``text``."""
     readme = readme or project_root() / "README.md"
+    start, end = markers
     content = readme.read_text()
-    if START not in content or END not in content:
-        raise ValueError(f"{readme} has no {START} ... {END} markers to put the tables between.")
-    head, rest = content.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    readme.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+    if start not in content or end not in content:
+        raise ValueError(f"{readme} has no {start} ... {end} markers to put the tables between.")
+    head, rest = content.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,7 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from recutils.reporting import load_results
 
     results_file = reports / "results.jsonl"
-    text = render(cost, quality, load_results(results_file) if results_file.exists() else None)
+    results = load_results(results_file) if results_file.exists() else None
+    text = render(cost, quality, results)
     (reports / "benchmark.md").write_text(text + "\n")
     record = json.dumps({"machine": machine(), "date": time.strftime("%Y-%m-%d"),
                          "cost": cost.to_dict("records"), "quality": quality.to_dict("records")},
@@ -182,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from recutils.course.map import stamp_course_map
 
         update_readme(text)
+        if results is not None and len(notebooks) == len(course_notebooks()):
+            update_readme(render_designs(results), markers=(DESIGNS_START, DESIGNS_END))
         (project_root() / "docs" / "benchmark.json").write_text(record + "\n")
         stamp_course_map()
     print(text)
