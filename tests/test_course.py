@@ -106,6 +106,7 @@ def test_only_names_an_unknown_notebook():
 
 
 def test_headline_is_the_best_model_of_this_run(tmp_path, monkeypatch, split):
+    from recutils.original_designs import record_design
     from recutils.reporting import record_metrics, results_path
 
     monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(tmp_path))
@@ -120,6 +121,9 @@ def test_headline_is_the_best_model_of_this_run(tmp_path, monkeypatch, split):
     assert headline("05_x") == "Old: NDCG@10 0.9000"  # every run's records; valid is never a headline
     assert headline("05_x", since="2001") == "A: NDCG@10 0.1200 (mean of 2 seeds)"
     assert headline("06_x", since="2001") == "no results recorded"
+    record_design("05_x", "report model", "as written", split, {"ndcg@10": 0.5}, headline="ndcg@10",
+                  reported=None, reported_as="none")
+    assert headline("05_x", since="2001") == "A: NDCG@10 0.1200 (mean of 2 seeds)"  # not a design
 
 
 def test_headline_of_a_rating_notebook_is_its_lowest_rmse(tmp_path, monkeypatch, split):

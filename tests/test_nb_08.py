@@ -12,11 +12,24 @@ differences between machines and library builds).
 A broken run (the training graph's user ids shuffled, so every user's edges belong to someone
 else; the training pairs unchanged) gave NDCG@10 0.1089 (seeds 0.1103, 0.1084, 0.1079), below
 ItemKNN - 0.0045, and failed test_lightgcn_reaches_item_knn_and_clears_popularity.
+
+The original design (report 001's "GNN" model; seed 42, ``design_epochs`` = 1; canonical test):
+
+* As written, ``fit`` never runs ``call``: 0 runs, no ``GNNLayer`` weight, 6 trainable weights
+  (the towers), scores identical to the two-tower model trained with the same seed (largest
+  difference 0); NDCG@10 0.0254, top-10 accuracy 0.0185 on its training rows.
+* Fixed (the sum-aggregation layer made once, over the whole graph, in the loss's path): ``call``
+  traced twice, 2 graph-layer weights with gradient norms about 1e4; NDCG@10 0.0380, the paired
+  interval of fixed - as written above 0.
+* A broken fix (``compute_loss`` back to the two-tower's, bypassing ``call``) gave 0 runs of
+  ``call`` and NDCG@10 0.0760 (the trained towers through the untrained graph layer), and failed
+  the two tests of the fix.  Were the design as written to run ``call`` in training, the notebook
+  itself would stop (the string edge list cannot index rows).
 """
 
 import numpy as np
 import pytest
-from notebook_runner import SEEDS, execute, figure_count, solutions_ran
+from notebook_runner import SEEDS, assert_near, cell_texts, execute, figure_count, solutions_ran
 
 from recutils.baselines import BASELINE_GRIDS, evaluate_baselines
 from recutils.datasets import load_movielens
@@ -74,3 +87,39 @@ def test_tensorboard_logs_and_figures(run):
 
 def test_the_solutions_ran(run):
     assert solutions_ran(run.executed) >= 3
+
+
+DESIGN = "GNN two-tower"
+
+
+def design_record(run, variant: str):
+    """The one record (seed 42, canonical test) of the original design's ``variant``."""
+    rows = run.results.query("model == @DESIGN + ' (' + @variant + ')' and part == 'test'")
+    assert len(rows) == 1 and rows["seed"].iloc[0] == 42 and rows["split"].iloc[0] == "canonical", rows
+    return rows.iloc[0]
+
+
+def test_the_original_gnn_model_trains_as_the_two_tower_model(run):
+    written = design_record(run, "as written")
+    assert written["params.calls_during_fit"] == 0, "call ran during fit"
+    assert written["params.gnn_weights"] == 0
+    assert written["params.max_abs_difference_from_two_tower"] == 0.0
+    text = cell_texts(run.executed)["original-design-fit"]
+    assert "call ran 0 times during fit; GNNLayer weights in the trained model: 0" in text, text
+    assert "Calling the model runs call at last, and it fails" in text
+    assert_near(np.array([written["ndcg@10"]]), 0.0254, 0.0, floor=0.012)
+
+
+def test_the_fixed_graph_layer_is_called_and_gets_gradients(run):
+    fixed = design_record(run, "as written, fixed")
+    assert fixed["params.calls_during_fit"] >= 1, "the fixed model's call never ran"
+    assert fixed["params.gnn_weights"] == 2
+    assert fixed["params.gnn_gradient_norm"] > 0, "the graph layer gets no gradient"  # NaN fails too
+
+
+def test_the_fix_beats_the_design_as_written_user_by_user(run):
+    written, fixed = design_record(run, "as written"), design_record(run, "as written, fixed")
+    assert_near(np.array([fixed["ndcg@10"]]), 0.0380, 0.0, floor=0.012)
+    assert fixed["ndcg@10"] > written["ndcg@10"]
+    text = cell_texts(run.executed)["original-design-results"]
+    assert "fixed better" in text, text[-600:]  # the paired bootstrap interval excludes 0

@@ -148,13 +148,15 @@ def expected_seconds() -> dict[str, float]:
 
 def headline(notebook: str, since: str | None = None, results: Path | None = None, k: int = 10) -> str:
     """A notebook's headline result from the results file: its best model by mean NDCG@k over
-    seeds on the canonical split's ``test`` part, else its lowest test RMSE.
+    seeds on the canonical split's ``test`` part, else its lowest test RMSE (the rebuilt
+    original designs left out: they are not the notebook's models).
 
     Args:
         notebook: the notebook's stem.
         since: only records written at or after this ISO 8601 time (this run's).
         results: the results file; defaults to :func:`recutils.reporting.results_path`.
     """
+    from recutils.original_designs import without_designs
     from recutils.reporting import load_results
 
     try:
@@ -163,6 +165,7 @@ def headline(notebook: str, since: str | None = None, results: Path | None = Non
         return "no results recorded"
     if rows.empty:
         return "no results recorded"
+    rows = without_designs(rows)
     rows = rows[(rows["notebook"] == notebook) & (rows["part"] == "test")]
     if since is not None:
         rows = rows[rows["time"] >= since]
