@@ -6,10 +6,12 @@ Observed at the default settings on a 2-core machine (seeds 42, 43, 44; mean ± 
 * TwoTower (ids, 1 worker): canonical test NDCG@10 0.1255 ± 0.0028, Recall@10 0.1160 ± 0.0033;
   TwoTower (ids, 2 workers): NDCG@10 0.1236 ± 0.0030, Recall@10 0.1140 ± 0.0041.
   (Popularity: 0.0743 and 0.0624.)
-* Training speed 117K examples/s (1 worker), 58K (2), 26K (4); input pipeline on 1M rows
+* Training speed 117K examples/s (1 worker), 58K (2) (26K with 4, no longer run by default);
+  input pipeline on 1M rows
   about 0.66M examples/s on one thread, 10M from the cache, 29K parsing row by row.
-* A million synthetic items: exact search 10.6 ms per query; IVF (nprobe 16) recall@10 0.93 at
-  0.17 ms, built in 3 s; HNSW built in 41 s, recall@10 0.76 at ef_search 64.
+* Half a million synthetic items: exact search 4.2 ms per query; IVF (nlist 512, nprobe 16)
+  recall@10 0.95 at 0.14 ms, built in 0.5 s; HNSW (M 32) built in 22 s, recall@10 0.78 at
+  ef_search 64 (a million items: exact 10.6 ms, IVF 0.93 at 0.17 ms built in 3 s, HNSW 41 s).
 * The export served from a fresh process agrees with the exact top 10 (overlap 1.0).
 
 A broken run (the user ids of the training shards shuffled, so the towers learn nothing
@@ -60,9 +62,9 @@ def test_two_workers_reach_the_single_workers_recall_within_its_seed_spread(run)
     assert "within the 1-worker spread" in cell_texts(run.executed)["compare"]
 
 
-def test_speed_is_measured_for_1_2_and_4_workers(summary):
+def test_speed_is_measured_for_1_and_2_workers(summary):
     speed = {int(n): rate for n, rate in summary["speed"].items()}
-    assert sorted(speed) == [1, 2, 4]
+    assert sorted(speed) == [1, 2]
     assert all(rate > 1_000 for rate in speed.values()), speed
 
 
@@ -88,12 +90,13 @@ def test_pipeline_measurements_support_the_notebooks_advice(summary):
 
 def test_retrieval_table_covers_both_catalogues_and_the_claims_hold(summary):
     table = pd.DataFrame(summary["retrieval"]).set_index(["items", "config"])["recall@10"]
-    small, large = table.loc[1682], table.loc[1_000_000]
+    catalogue = max(table.index.get_level_values("items"))  # the synthetic one
+    small, large = table.loc[1682], table.loc[catalogue]
     assert small["exact"] == large["exact"] == 1.0
     assert small["IVF"] >= 0.95 and small["HNSW"] >= 0.95, small
     assert large["IVF"] >= 0.9 and large["IVF, nprobe=64"] >= large["IVF"], large
     assert large["HNSW"] < large["IVF"] <= large["IVF, nprobe=64"], large
-    rows = pd.DataFrame(summary["retrieval"]).query("items == 1000000").set_index("config")
+    rows = pd.DataFrame(summary["retrieval"]).query("items == @catalogue").set_index("config")
     assert rows.loc["IVF", "ms_single_query_p50"] < rows.loc["exact", "ms_single_query_p50"] / 10, rows
     assert rows.loc["HNSW", "build_s"] > 5 * rows.loc["IVF", "build_s"], rows
     assert rows.loc["HNSW", "build_s"] == rows.loc["HNSW, ef_search=256", "build_s"]  # one build
