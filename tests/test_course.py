@@ -205,7 +205,8 @@ def test_every_notebook_ends_with_three_exercises_and_hidden_solutions():
         assert len(solutions) >= 3, f"{path.name}: {len(solutions)} solutions"
         for cell in solutions:
             assert cell.cell_type == "code" and cell.source.startswith("# Solution to exercise"), cell.id
-            hidden = cell.metadata.get("jupyter", {}).get("source_hidden")
-            assert hidden is True, f"{path.name}: {cell.id} shown"
+            hidden = cell.metadata.get("jupyter", {})
+            assert hidden.get("source_hidden") is True, f"{path.name}: {cell.id} shown"
+            assert hidden.get("outputs_hidden") is True, f"{path.name}: {cell.id}: answer shown after Run All"
         first = nb.cells.index(solutions[0])
         assert any(c.cell_type == "markdown" and "Exercise" in c.source for c in nb.cells[:first]), path.name
