@@ -18,9 +18,9 @@ The original design (report 000's NCF model trained as a TFRS retrieval model; s
 * Broken variants, each run once: (1) the as-written loss with ``+ 0.0 * sum(MLP output)``, so the
   MLP is in the loss's path with zero gradients: no warning, 0 weights without a gradient, and
   test_original_design_mlp_gets_no_gradient_as_written failed; (2) the fix's ``compute_loss``
-  back to the as-written one: its MLP got no gradient and NDCG@10 fell to BROKEN2, failing
+  back to the as-written one: its MLP got no gradient and NDCG@10 fell to 0.0050, failing
   test_original_design_fixed_mlp_gets_gradients and test_original_design_fixed_figures; (3) each
-  rating's title replaced by another rating's (shuffled): as-written NDCG@10 BROKEN3, failing
+  rating's title replaced by another rating's (shuffled): as-written NDCG@10 0.0051, failing
   test_original_design_as_written_figures.
 """
 
