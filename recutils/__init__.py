@@ -4,8 +4,8 @@ The top level is the recommender toolkit a learner imports; the notebooks that u
 
 - every notebook: :mod:`~recutils.setup` (the first cell), :mod:`~recutils.reporting` (the
   results file, tables);
-- 00-08, 10: :mod:`~recutils.datasets` (MovieLens, its TFDS-style ``tf.data`` view),
-  :mod:`~recutils.splits`, :mod:`~recutils.evaluation`, :mod:`~recutils.baselines`;
+- 00-10: :mod:`~recutils.datasets` (MovieLens, its TFDS-style ``tf.data`` view);
+- 00-08, 10: :mod:`~recutils.splits`, :mod:`~recutils.evaluation`, :mod:`~recutils.baselines`;
 - 01-10: :mod:`~recutils.paths` (where logs and reports go);
 - 00-08: :mod:`~recutils.recommend` (one user's top-k), :mod:`~recutils.plotting`;
 - 00, 01, 02, 03, 06, 07, 10: :mod:`~recutils.metrics` (the formulas, ``top_k``);
@@ -14,10 +14,10 @@ The top level is the recommender toolkit a learner imports; the notebooks that u
 - 03: :mod:`~recutils.sampled_metrics` (the 1-plus-100-negatives protocol);
 - 03, 04, 05: :mod:`~recutils.sequences` (histories as windows, leave-last-out);
 - 05: :mod:`~recutils.rnn_cells` (the LSTM cell without a forget gate);
-- 01, 04, 06-09: :mod:`~recutils.original_designs` (the report designs' records, their table);
+- 01-04, 06-09: :mod:`~recutils.original_designs` (the report designs' records, their table);
 - 06, 07, 09: :mod:`~recutils.like_dislike` (the report's per-user like/dislike protocol);
-- 09: :mod:`~recutils.tensorboard_logs` (training curves from the logs), :mod:`~recutils.comparison`
-  (paired intervals over users);
+- 02, 03, 04, 08, 09: :mod:`~recutils.comparison` (paired intervals over users);
+- 09: :mod:`~recutils.tensorboard_logs` (training curves from the logs);
 - 10: :mod:`~recutils.streaming` (sharded files through ``tf.data``), :mod:`~recutils.multiworker`
   (local ``TF_CONFIG`` clusters), :mod:`~recutils.ann` (faiss indexes), :mod:`~recutils.serving`
   (the exported retriever).

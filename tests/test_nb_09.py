@@ -115,5 +115,6 @@ def test_the_four_way_comparison_scores_all_four_designs_on_one_protocol(run):
     assert notebooks == with_section >= {"06", "07"}, notebooks
     text = cell_texts(run.executed)["four-way"]
     assert "reference" in text and "AlwaysLike" in text
-    for model, nb in study[["model", "notebook"]].drop_duplicates().itertuples(index=False):
-        assert f"{model} ({nb[:2]})" in text
+    designs = study.loc[is_design(study), ["model", "notebook"]].drop_duplicates()
+    for model, nb in designs.itertuples(index=False):
+        assert f"{model} ({nb[:2]})"[:45] in text  # pandas cuts long labels at 50 characters
