@@ -6,7 +6,7 @@ from notebook_runner import cell_texts, execute, figure_count, solutions_ran
 pytestmark = pytest.mark.notebook
 
 # Measured on the canonical split of ML-100K (deterministic: no random state involved).
-EXPECTED_NDCG = {"Popularity": 0.0743, "ItemKNN": 0.1189, "EASE": 0.1270}
+EXPECTED_NDCG = {"Popularity": 0.0743, "ItemKNN": 0.1153, "EASE": 0.1270}
 
 
 @pytest.fixture(scope="module")
