@@ -61,6 +61,9 @@ def test_tuning_edges_flags_a_curve_still_rising_at_its_last_epoch(logs):
     # A plateau reached before the end is not an edge: the first of equal best values counts.
     assert not edges.loc["flat", "on_edge"] and edges.loc["flat", "best_epoch"] == 3
     assert tuning_edges(read_scalars(logs), min_epochs=5).empty
+    # A run is judged on the first of the tags it logs (the one it is tuned on), not on every metric.
+    assert set(tuning_edges(read_scalars(logs), tags=("epoch_recall@10", "epoch_ndcg@10"))["tag"]) == {
+        "epoch_ndcg@10"}
 
 
 def test_tensorboard_dir_starts_a_run_afresh(tmp_path, monkeypatch):

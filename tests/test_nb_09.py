@@ -16,6 +16,7 @@ from notebook_runner import (
 from recutils.course.runner import course_notebooks
 from recutils.like_dislike import SPLIT_NAME
 from recutils.original_designs import VARIANTS, designs_table, is_design, without_designs
+from recutils.tensorboard_logs import read_scalars, tuning_edges
 
 pytestmark = pytest.mark.notebook
 
@@ -118,3 +119,21 @@ def test_the_four_way_comparison_scores_all_four_designs_on_one_protocol(run):
     designs = study.loc[is_design(study), ["model", "notebook"]].drop_duplicates()
     for model, nb in designs.itertuples(index=False):
         assert f"{model} ({nb[:2]})"[:45] in text  # pandas cuts long labels at 50 characters
+
+
+NOT_TUNING = ("pitfall", "exercise", "report", "design", "protocol")
+"""Runs whose names contain these words train for a fixed budget on purpose (a pitfall shown, an
+exercise, a report's design or protocol rebuilt): they choose nothing, so their edge is no flaw."""
+
+
+def test_no_tuning_curve_peaks_at_its_ceiling(run):
+    """Every run that chooses epochs on valid (its validation curve logged to TensorBoard) peaks
+    before its last epoch: early stopping ended it, not its ceiling. A curve still improving at
+    its last epoch means the budget, not the data, picked the model. Seen failing on this
+    morning's run (06 RBMs 20 of 20, 08 LightGCN 20 of 20, 05 LSTM 8 of 8, 03 MLP 15 of 15, 01 MF
+    and the genre model 12 of 12) before the ceilings were raised with early stopping."""
+    edges = tuning_edges(read_scalars(session_reports() / "tensorboard"))
+    assert len(edges) >= 10, edges  # the notebooks' tuning runs are there
+    tuning = edges[~edges["run"].str.contains("|".join(NOT_TUNING))]
+    stuck = tuning[tuning["on_edge"]]
+    assert stuck.empty, "validation curves still improving at their last epoch:\n" + stuck.to_string()
