@@ -94,11 +94,12 @@ def tuning_edges(scalars: pd.DataFrame,
     """Where each validation curve peaks: does the training budget, not the data, choose the epoch?
 
     For every run with a ``validation`` series of one of ``tags`` (the first of them the run
-    logs: the one it is tuned on; at least ``min_epochs`` values): the ``epochs`` logged, the ``best_epoch`` (1-based; the highest value, or the
-    lowest for losses and errors) and ``on_edge``, true when the best epoch is the last one
-    logged. A run stopped early (patience run out) never ends on its best epoch; a run that
-    does had its ceiling bind: its curve was still improving, so a longer run could have been
-    better and the value chosen from it sits on the edge of what was tried.
+    logs: the one it is tuned on; at least ``min_epochs`` values): the ``epochs`` logged, the
+    ``best_epoch`` (1-based; the highest value, or the lowest for losses and errors) and
+    ``on_edge``, true when the best epoch is the last one logged. A run stopped early (patience
+    run out) never ends on its best epoch; a run that does had its ceiling bind: its curve was
+    still improving, so a longer run could have been better and the value chosen from it sits
+    on the edge of what was tried.
     """
     logged = scalars[(scalars["subset"] == "validation") & scalars["tag"].isin(tags)]
     rank = logged["tag"].map({tag: i for i, tag in enumerate(tags)})
