@@ -30,6 +30,19 @@ def test_ranking_baselines_are_recorded_with_their_figures(run):
         "Popularity", "ndcg@10"]
 
 
+def test_the_second_protocol_is_one_cut_off_date_with_its_own_baselines(run):
+    """The session statistics that motivate it (issue figures: 79%, 10%, 68%), and the baselines
+    recorded on the global-time split (66 test users), tuned on its own valid."""
+    text = cell_texts(run.executed)["global-time"]
+    assert "within an hour of the user's last earlier one: 79.4%; in the same second: 10.0%" in text, text
+    assert "within one day: 67.7%" in text and "66 users to score" in text, text
+    later = _records(run, "global-time").set_index("model")
+    assert set(later.index) == set(EXPECTED_NDCG) and later["per_user"].notna().all()
+    assert later.loc["EASE", "users"] == 66
+    assert later.loc["EASE", "ndcg@10"] == pytest.approx(0.1683, abs=0.002)
+    assert later.loc["EASE", "ndcg@10"] > later.loc["Popularity", "ndcg@10"]
+
+
 def test_rating_baselines_are_recorded_on_both_splits(run):
     for split, bias_rmse in (("canonical", 0.999), ("random-80-20", 0.940)):
         rating = _records(run, split).dropna(subset=["rmse"]).set_index("model")

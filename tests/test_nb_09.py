@@ -137,3 +137,17 @@ def test_no_tuning_curve_peaks_at_its_ceiling(run):
     tuning = edges[~edges["run"].str.contains("|".join(NOT_TUNING))]
     stuck = tuning[tuning["on_edge"]]
     assert stuck.empty, "validation curves still improving at their last epoch:\n" + stuck.to_string()
+
+
+def test_both_protocols_side_by_side(run):
+    """Every model scored on the global-time split (00's baselines and each model notebook's main
+    model) is set beside its canonical figure, against each protocol's best baseline."""
+    results = session_results()
+    later = results[(results["split"] == "global-time") & (results["part"] == "test") & ~is_design(results)]
+    assert set(later["notebook"].str[:2]) >= {"00", "01", "02", "03", "04", "06", "07", "08"}, later
+    assert later["per_user"].notna().all() and (later["users"] == 66).all()
+    text = cell_texts(run.executed)["protocols"]
+    for model, nb in later[["model", "notebook"]].drop_duplicates().itertuples(index=False):
+        assert f"{model} ({nb[:2]})" in text, f"{model} ({nb[:2]}) missing from:\n{text}"
+    summary = cell_texts(run.executed)["protocols-summary"]
+    assert "users scored: 943 on the canonical split, 66 on the global-time one" in summary, summary
