@@ -312,6 +312,19 @@ def test_record_metrics_appends_json_lines(reports, split):
     assert pd.Timestamp(records[0]["time"]).tzinfo is not None
 
 
+def test_score_and_record_scores_test_and_records_per_user_figures(reports, split, popularity, capsys):
+    from recutils.reporting import load_results, score_and_record
+
+    metrics = score_and_record("00_x", "Popularity", split, popularity.scores, params={"a": 1}, seed=7,
+                               train_seconds=0.5)
+    assert metrics["ndcg@10"] == pytest.approx(evaluate(popularity.scores, split, "test")["ndcg@10"])
+    record = load_results(results_path()).iloc[0]
+    assert (record["part"], record["seed"], record["params.a"]) == ("test", 7, 1)
+    assert isinstance(record["per_user"], str) and (reports / record["per_user"]).exists()
+    assert f"canonical split, test part, 943 users: Popularity ndcg@10 {metrics['ndcg@10']:.4f}" in (
+        capsys.readouterr().out)
+
+
 def test_per_user_metrics_are_saved_with_the_record_and_read_back(reports, split, ease):
     from recutils.reporting import load_per_user, per_user_by_model
 
