@@ -36,7 +36,7 @@ COURSE_MAP: tuple[Lesson, ...] = (
            "popularity, item-kNN and EASE baselines", "Python and pandas", 1),
     Lesson("01_matrix_factorisation",
            "Biased MF in Keras (RMSE on two splits); a genre-aware deep rating model and why its "
-           "classifier failed to train; why rating accuracy is not ranking accuracy", "00", 1),
+           "classifier failed to train; why rating accuracy is not ranking accuracy", "00", 2),
     Lesson("02_two_tower_retrieval",
            "Two towers with TensorFlow Recommenders, from ids and from features; in-batch softmax; "
            "a SavedModel that answers queries; the TFRS tutorials' protocol", "00, 01", 2),
