@@ -184,8 +184,8 @@ def test_the_results_pair_the_rbms_with_the_baselines(run):
     assert verdict(text, "SoftmaxRBM (expected rating) − Popularity, ndcg@10") == "Popularity better", text
     for name in ("ItemKNN", "EASE"):
         verdict(text, f"BinaryRBM − {name}, ndcg@10")  # printed, whatever it says
-    assert re.search(r"SoftmaxRBM − UserItemBias, each user's mean squared error .*: "
-                     r"(SoftmaxRBM lower|UserItemBias lower|no clear difference)$", text, re.MULTILINE), text
+    # A lower RMSE over all test ratings, but user by user the gap is within the noise.
+    assert verdict(text, "SoftmaxRBM − UserItemBias, each user's mean squared error") == "no clear difference"
 
 
 def test_the_original_designs_comparisons_hold_user_by_user(run):
