@@ -150,3 +150,31 @@ def test_the_reports_cell_mse_is_worse_than_zeros(run):
                      texts["design-fixed"])
     fixed, keras, zeros_again = map(float, line.groups())
     assert zeros_again == zeros and fixed > zeros > keras, (fixed, keras, zeros)
+
+
+# --- What the prose says about this run ---------------------------------------------------------
+
+
+def verdict(text: str, line: str) -> str:
+    """The verdict (after the last "): ") of the printed comparison line that starts with ``line``."""
+    found = re.search(re.escape(line) + r".*\): (.+)$", text, re.MULTILINE)
+    assert found, f"{line!r} not in:\n{text}"
+    return found.group(1)
+
+
+def test_the_texts_claims_hold(run):
+    texts = cell_texts(run.executed)
+    results = texts["results"]
+    # I-AutoRec below the bias baseline user by user, on both splits; Mult-DAE level with EASE.
+    for split in ("random-80-20", "canonical"):
+        assert verdict(results, f"{split}: I-AutoRec − UserItemBias") == "I-AutoRec lower", results
+    assert verdict(results, "Mult-DAE − EASE, ndcg@10") == "no clear difference", results
+    verdict(results, "Mult-DAE − ItemKNN, ndcg@10")  # printed, whatever it says
+    # Pitfall 1: unmasked, the raw predictions average below 1 star (the true mean is above 3).
+    raw, true = (float(v) for v in re.search(r"unmasked \(zeros as ratings\)\s+[\d.]+\s+([\d.]+)(?:.|\n)*?"
+                                             r"unmasked \(zeros as ratings\)\s+([\d.]+)",
+                                             texts["pitfall-unmasked"]).groups())
+    assert raw < 1 < 3 < true, texts["pitfall-unmasked"]
+    # The empty column's output was the best rule for new films on valid.
+    assert "Rule for new films: network output." in texts["autorec-predictor"], texts["autorec-predictor"]
+    assert verdict(texts["design-fixed"], "fixed − UserMajority, accuracy") == "fixed better"
