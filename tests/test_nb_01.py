@@ -5,8 +5,8 @@ Observed at the default settings (seeds 42, 43, 44; mean ± std over the seeds):
 * BiasedMF, random 80/20 split, test RMSE 0.9045 ± 0.0009 (MAE 0.7143); canonical 0.9643 ± 0.0009.
 * BiasedMF ranked by predicted rating, canonical test NDCG@10 0.0256 ± 0.0011 (0.35 × Popularity).
 * ImplicitMF (the notebook's ranker), canonical test NDCG@10 0.1260 ± 0.0038 (1.70 × Popularity).
-* GenreNet classifier, random-split test accuracy 0.4487 ± 0.0029 (majority class 0.3416);
-  RMSE of its expected rating 0.9222 ± 0.0010, of its most likely rating 1.0809 ± 0.0019.
+* GenreNet classifier, random-split test accuracy 0.4470 ± 0.0002 (majority class 0.3416);
+  RMSE of its expected rating 0.9166 ± 0.0033, of its most likely rating 1.0741 ± 0.0085.
 
 * The original design (report 003), rebuilt as written (ratings scaled to 0-1 as labels, a film
   table of 10 rows read as zeros past its end, SGD, 6 epochs at batch 1024 and step 0.32):
@@ -78,12 +78,12 @@ def test_the_deep_classifier_beats_the_majority_class(run, ratings):
     majority_share = float(np.mean(split.test["rating"] == majority))
     accuracy = figures(run, "GenreNet-classification", "random-80-20", "accuracy")
     assert np.all(accuracy > majority_share + 0.05), f"accuracy {accuracy} vs majority {majority_share:.4f}"
-    assert_near(accuracy, 0.4487, 0.0029, floor=0.01)
+    assert_near(accuracy, 0.4470, 0.0002, floor=0.01)
     # The expected rating is a better RMSE estimate than the most likely rating.
     expected = figures(run, "GenreNet-classification", "random-80-20", "rmse")
     stars = figures(run, "GenreNet-classification", "random-80-20", "rmse_stars")
     assert np.all(expected < stars)
-    assert_near(expected, 0.9222, 0.0010, floor=0.008)
+    assert_near(expected, 0.9166, 0.0033, floor=0.008)
 
 
 ORIGINAL = "deep rating model"
