@@ -85,8 +85,8 @@ def test_the_results_claims_rest_on_paired_intervals_and_printed_figures(run):
         assert verdict == f"{model} better" and low > 0.02, found
     # "EASE also ranks better than item-kNN, by less (the third interval excludes 0, but lies far closer
     # to it than the other two)."
-    low = found["EASE − ItemKNN"][0]
-    assert found["EASE − ItemKNN"][1] == "EASE better" and 0 < low < found["ItemKNN − Popularity"][0] / 4, found
+    low, verdict = found["EASE − ItemKNN"]
+    assert verdict == "EASE better" and 0 < low < found["ItemKNN − Popularity"][0] / 4, found
     # "its top 10s cover several times more of the catalogue than popularity's"
     coverage = re.search(r"coverage@10 ItemKNN ([\d.]+), EASE ([\d.]+)\.", text)
     assert coverage and float(coverage[2]) > 3, text
