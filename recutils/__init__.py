@@ -16,7 +16,7 @@ The top level is the recommender toolkit a learner imports; the notebooks that u
 - 05: :mod:`~recutils.rnn_cells` (the LSTM cell without a forget gate);
 - 01-09: :mod:`~recutils.original_designs` (the report designs' records, their table);
 - 05, 06, 07, 09: :mod:`~recutils.like_dislike` (the report's per-user like/dislike protocol);
-- 02-05, 08, 09: :mod:`~recutils.comparison` (paired intervals over users);
+- 00-10: :mod:`~recutils.comparison` (paired intervals over users);
 - 09: :mod:`~recutils.tensorboard_logs` (training curves from the logs);
 - 10: :mod:`~recutils.streaming` (sharded files through ``tf.data``), :mod:`~recutils.multiworker`
   (local ``TF_CONFIG`` clusters), :mod:`~recutils.ann` (faiss indexes), :mod:`~recutils.serving`

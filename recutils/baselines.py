@@ -84,7 +84,7 @@ class EASE:
 
 BASELINE_GRIDS: dict[str, dict[str, list]] = {
     "Popularity": {},
-    "ItemKNN": {"neighbours": [20, 50, 100, 200, 400], "shrink": [0.0, 10.0]},
+    "ItemKNN": {"neighbours": [100, 200, 400, 600, 800, 1200], "shrink": [0.0, 10.0]},
     "EASE": {"l2": [50.0, 100.0, 200.0, 500.0, 1000.0]},
 }
 """The validation grids that :func:`evaluate_baselines` searches."""

@@ -117,3 +117,19 @@ def grid_search(fit: Callable[..., np.ndarray | ScoreFn], grid: Mapping[str, Ite
         rows.append({**params, metric: result[metric], "seconds": time.perf_counter() - start})
     table = pd.DataFrame(rows)
     return combos[int(table[metric].idxmax())], table
+
+
+def grid_edges(best: Mapping, grid: Mapping[str, Iterable]) -> list[str]:
+    """The parameters whose chosen value is the smallest or largest of the values tried.
+
+    Only numeric grids of three or more values count (two values are a yes/no choice, and one
+    is no choice). A value on its grid's edge means the grid, not the data, may have picked it:
+    a larger (or smaller) value could have been better, so extend the grid past it.
+    """
+    edges = []
+    for name, values in grid.items():
+        values = list(values)
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if numeric and len(values) >= 3 and best[name] in (min(values), max(values)):
+            edges.append(name)
+    return edges

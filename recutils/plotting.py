@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_history(history, metrics: Sequence[str] | None = None, title: str | None = None):
@@ -23,6 +24,7 @@ def plot_history(history, metrics: Sequence[str] | None = None, title: str | Non
             ax.plot(epochs, hist[f"val_{name}"], marker="o", label="validation")
             ax.legend()
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
         ax.set_title(name)
         ax.grid(alpha=0.3)
     if title:
@@ -41,8 +43,9 @@ def plot_metric_bars(table: pd.DataFrame, metric: str, reference: Mapping[str, f
     for i, v in enumerate(data.to_numpy()):
         ax.text(v, i, f" {v:.3f}", va="center")
     for name, value in (reference or {}).items():
-        ax.axvline(value, ls="--", color="gray")
-        ax.text(value, len(data) - 0.4, f" {name}", color="gray", va="bottom")
+        ax.axvline(value, ls="--", color="gray", label=name)
+    if reference:
+        ax.legend(loc="lower right")  # in the corner the shortest bars leave free, not over the title
     ax.set_xlabel(metric)
     ax.set_xlim(0, data.max() * 1.2)
     if title:

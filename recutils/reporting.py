@@ -71,6 +71,25 @@ def record_metrics(notebook: str, model: str, split: Split, metrics: Mapping[str
     return record
 
 
+def score_and_record(notebook: str, model: str, split: Split, scores, params: Mapping[str, Any],
+                     seed: int | None, train_seconds: float | None = None, k: int = 10):
+    """Score a model on a split's ``test`` part, record it (per-user figures included) and print one
+    line; return what :func:`recutils.evaluation.evaluate` returned.
+
+    For the second protocol of the model notebooks: the model fitted on the split's
+    ``train+valid`` with the settings chosen on the canonical split; notebook 09 compares it with
+    the baselines on the same split.
+    """
+    from recutils.evaluation import evaluate
+
+    metrics = evaluate(scores, split, part="test", k=k)
+    record_metrics(notebook, model, split, metrics, train_seconds=train_seconds, params=params, seed=seed)
+    print(f"{split.name} split, test part, {metrics['users']:.0f} users: {model} ndcg@{k} "
+          f"{metrics[f'ndcg@{k}']:.4f}, recall@{k} {metrics[f'recall@{k}']:.4f} (notebook 09 sets it "
+          "beside the baselines on this split).")
+    return metrics
+
+
 def _write_per_user(frame: pd.DataFrame, record: dict) -> str:
     """Write a record's per-user metrics atomically; return the path relative to the reports."""
     name = "__".join(str(record[k]) for k in ("model", "split", "part", "seed"))

@@ -82,3 +82,35 @@ def time_to_reach(scalars: pd.DataFrame, tag: str, threshold: float) -> pd.DataF
                      "seconds_to_final": float(g.loc[g["value"] >= 0.99 * g["value"].iloc[-1], "wall_time"]
                                                .iloc[0] - g["start"].iloc[0])})
     return pd.DataFrame(rows, columns=["notebook", "run", "seconds", "final", "seconds_to_final"])
+
+
+LOWER_IS_BETTER = ("loss", "rmse", "mae")
+"""Substrings of a tag whose metric improves as it falls."""
+
+
+def tuning_edges(scalars: pd.DataFrame,
+                 tags: tuple[str, ...] = ("epoch_ndcg@10", "epoch_rmse", "epoch_accuracy"),
+                 min_epochs: int = 3) -> pd.DataFrame:
+    """Where each validation curve peaks: does the training budget, not the data, choose the epoch?
+
+    For every run with a ``validation`` series of one of ``tags`` (the first of them the run
+    logs: the one it is tuned on; at least ``min_epochs`` values): the ``epochs`` logged, the
+    ``best_epoch`` (1-based; the highest value, or the lowest for losses and errors) and
+    ``on_edge``, true when the best epoch is the last one logged. A run stopped early (patience
+    run out) never ends on its best epoch; a run that does had its ceiling bind: its curve was
+    still improving, so a longer run could have been better and the value chosen from it sits
+    on the edge of what was tried.
+    """
+    logged = scalars[(scalars["subset"] == "validation") & scalars["tag"].isin(tags)]
+    rank = logged["tag"].map({tag: i for i, tag in enumerate(tags)})
+    logged = logged[rank == rank.groupby([logged["notebook"], logged["run"]]).transform("min")]
+    rows = []
+    for (notebook, run, tag), g in logged.groupby(["notebook", "run", "tag"], sort=True):
+        values = g.sort_values("step")["value"].to_numpy()
+        if values.size < min_epochs:
+            continue
+        lower = any(word in tag for word in LOWER_IS_BETTER)
+        best = int(np.argmin(values) if lower else np.argmax(values))
+        rows.append({"notebook": notebook, "run": run, "tag": tag, "epochs": int(values.size),
+                     "best_epoch": best + 1, "on_edge": best == values.size - 1})
+    return pd.DataFrame(rows, columns=["notebook", "run", "tag", "epochs", "best_epoch", "on_edge"])

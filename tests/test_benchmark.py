@@ -10,7 +10,7 @@ import pytest
 
 from recutils.course import benchmark
 from recutils.paths import tensorboard_dir
-from recutils.tensorboard_logs import epoch_seconds, read_scalars, time_to_reach
+from recutils.tensorboard_logs import epoch_seconds, read_scalars, time_to_reach, tuning_edges
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,18 @@ def test_epoch_seconds_and_time_to_reach(logs):
     assert reach.loc["fast", "final"] == pytest.approx(0.09)
     assert reach.loc["fast", "seconds_to_final"] >= reach.loc["fast", "seconds"]
     assert np.isnan(reach.loc["flat", "seconds"])
+
+
+def test_tuning_edges_flags_a_curve_still_rising_at_its_last_epoch(logs):
+    edges = tuning_edges(read_scalars(logs)).set_index("run")
+    assert set(edges["tag"]) == {"epoch_ndcg@10"}  # validation curves only, not the training loss
+    assert edges.loc["fast", "on_edge"] and edges.loc["fast", "best_epoch"] == 4
+    # A plateau reached before the end is not an edge: the first of equal best values counts.
+    assert not edges.loc["flat", "on_edge"] and edges.loc["flat", "best_epoch"] == 3
+    assert tuning_edges(read_scalars(logs), min_epochs=5).empty
+    # A run is judged on the first of the tags it logs (the one it is tuned on), not on every metric.
+    assert set(tuning_edges(read_scalars(logs), tags=("epoch_recall@10", "epoch_ndcg@10"))["tag"]) == {
+        "epoch_ndcg@10"}
 
 
 def test_tensorboard_dir_starts_a_run_afresh(tmp_path, monkeypatch):
@@ -114,6 +126,25 @@ def test_the_designs_table_has_its_own_markers_and_stays_off_the_results_table(t
     text = readme.read_text()
     assert f"{benchmark.START}\nold\n{benchmark.END}" in text
     assert "| 01 | net | canonical | ndcg@10 | 0.9000 | 0.0100 | 0.0900 |" in text
+
+
+def test_the_baselines_tables_name_the_chosen_parameters():
+    records = pd.DataFrame({
+        "notebook": "00_data_and_protocol",
+        "model": ["Popularity", "ItemKNN", "EASE", "GlobalMean", "GlobalMean"],
+        "split": ["canonical"] * 4 + ["random-80-20"], "part": "test", "seed": None,
+        "ndcg@10": [0.0743, 0.1153, 0.127, np.nan, np.nan], "recall@10": [0.06, 0.1, 0.11, np.nan, np.nan],
+        "hit_rate@10": 0.5, "map@10": 0.04, "mrr": 0.2, "coverage@10": 0.3,
+        "rmse": [np.nan] * 3 + [1.2274, 1.1239], "mae": [np.nan] * 3 + [1.0243, 0.9444],
+        "params.neighbours": [np.nan, 600.0, np.nan, np.nan, np.nan],
+        "params.shrink": [np.nan, 0.0, np.nan, np.nan, np.nan],
+        "params.l2": [np.nan, np.nan, 100.0, np.nan, np.nan]})
+    text = benchmark.render_baselines(records)
+    assert "| Item-kNN (cosine, 600 neighbours, shrink 0) | 0.1153 | 0.1000 |" in text, text
+    assert "| EASE ($\\lambda$ = 100) | 0.1270 |" in text, text
+    assert "| model | canonical | random-80-20 |" in text
+    assert "| global mean | 1.227 / 1.024 | 1.124 / 0.944 |" in text
+    assert "popularity's (0.093)" in text
 
 
 def test_machine_is_described():

@@ -12,8 +12,8 @@ import pytest
 import scipy.sparse as sp
 
 import recutils.evaluation as evaluation
-from recutils.baselines import EASE, ItemKNN, Popularity
-from recutils.evaluation import evaluate, evaluate_ratings, grid_search
+from recutils.baselines import BASELINE_GRIDS, EASE, ItemKNN, Popularity, evaluate_baselines
+from recutils.evaluation import evaluate, evaluate_ratings, grid_edges, grid_search
 from recutils.metrics import ranking_metrics, top_k
 from recutils.reporting import load_results, record_metrics, results_path, timer
 from recutils.splits import Split
@@ -312,6 +312,19 @@ def test_record_metrics_appends_json_lines(reports, split):
     assert pd.Timestamp(records[0]["time"]).tzinfo is not None
 
 
+def test_score_and_record_scores_test_and_records_per_user_figures(reports, split, popularity, capsys):
+    from recutils.reporting import load_results, score_and_record
+
+    metrics = score_and_record("00_x", "Popularity", split, popularity.scores, params={"a": 1}, seed=7,
+                               train_seconds=0.5)
+    assert metrics["ndcg@10"] == pytest.approx(evaluate(popularity.scores, split, "test")["ndcg@10"])
+    record = load_results(results_path()).iloc[0]
+    assert (record["part"], record["seed"], record["params.a"]) == ("test", 7, 1)
+    assert isinstance(record["per_user"], str) and (reports / record["per_user"]).exists()
+    assert f"canonical split, test part, 943 users: Popularity ndcg@10 {metrics['ndcg@10']:.4f}" in (
+        capsys.readouterr().out)
+
+
 def test_per_user_metrics_are_saved_with_the_record_and_read_back(reports, split, ease):
     from recutils.reporting import load_per_user, per_user_by_model
 
@@ -414,3 +427,19 @@ def test_mean_std_and_the_results_table_beside_the_baselines():
     assert table.loc["GRU", "ndcg@10"] == "0.1500 ± 0.0141" and table.loc["EASE", "recall@10"] == "0.1200"
     assert table["ndcg@10 / Popularity"].tolist() == ["2.00", "1.00", "1.60", "1.73"]
     assert "ndcg@10 / Popularity" not in beside_baselines(runs, baselines, ["ndcg@10"]).columns
+
+
+def test_grid_edges_names_the_values_a_grid_chose_at_its_edge():
+    grid = {"neighbours": [100, 200, 400], "shrink": [0.0, 10.0], "loss": ["bpr", "softmax", "bce"]}
+    assert grid_edges({"neighbours": 400, "shrink": 0.0, "loss": "bce"}, grid) == ["neighbours"]
+    assert grid_edges({"neighbours": 100, "shrink": 10.0, "loss": "bpr"}, grid) == ["neighbours"]
+    assert grid_edges({"neighbours": 200, "shrink": 10.0, "loss": "bpr"}, grid) == []
+
+
+def test_the_baselines_grids_choose_inside_their_range(split):
+    """On ML-100K's canonical valid, no baseline's chosen value sits on its grid's edge (where a
+    value beyond the grid could have been better). Seen failing with ItemKNN's former grid, whose
+    largest value, 400 neighbours, was chosen."""
+    chosen = evaluate_baselines(split)["params"]
+    for name, grid in BASELINE_GRIDS.items():
+        assert grid_edges(chosen[name], grid) == [], f"{name}: {chosen[name]} on the edge of {grid}"

@@ -138,3 +138,62 @@ def test_the_fixed_design_beats_both_baselines(run, study_baselines):
     assert len(design_rows(run, "as written, fixed", SPLIT_NAME)) == len(SEEDS)
     assert np.all(fixed > study_baselines["UserMajority"] + 0.03), fixed
     assert_near(fixed, 0.6640, 0.0015, floor=0.01)
+
+
+# --- What the prose says about this run ---------------------------------------------------------
+
+
+def verdict(text: str, line: str) -> str:
+    """The verdict (after the last "): ") of the printed comparison line that starts with ``line``."""
+    found = re.search(re.escape(line) + r".*\): (.+)$", text, re.MULTILINE)
+    assert found, f"{line!r} not in:\n{text}"
+    return found.group(1)
+
+
+def test_the_tuning_and_pitfall_texts_hold(run):
+    texts = cell_texts(run.executed)
+    valid_bias = float(re.search(r"valid RMSE (\d\.\d+) \(the figure to beat", texts["baselines"]).group(1))
+    # The paper's RBM is still above the bias baseline after the last epoch ...
+    paper = float(re.search(r"Best valid RMSE (\d\.\d+)", texts["paper-run"]).group(1))
+    assert paper > valid_bias, texts["paper-run"]
+    # ... and loses most on the films with the fewest training ratings.
+    buckets = [(float(a), float(b)) for a, b in
+               re.findall(r"^\(.*\]\s+(\d\.\d+)\s+(\d\.\d+)$", texts["paper-diagnosis"], re.MULTILINE)]
+    gaps = [rbm - bias for rbm, bias in buckets]
+    assert len(gaps) >= 3 and gaps[0] > 0 and gaps[0] == max(gaps), texts["paper-diagnosis"]
+    # With the shared weights every setting of the grid passes the bias baseline on valid.
+    row = r"^\d+\s+\d+\s+\d\.\d+\s+\d+\s+(\d\.\d+)\s+\d+\.\d{4}"  # hidden, rate, epoch, valid rmse, s
+    tuned = [float(v) for v in re.findall(row, texts["tune"], re.MULTILINE)]
+    assert len(tuned) == 4 and max(tuned) < valid_bias, texts["tune"]
+    # Without the mask the valid RMSE gets worse after the first epoch, above the films' frequencies alone.
+    frequencies = float(re.search(r"rating frequencies alone \(the initial biases\) (\d\.\d+)",
+                                  texts["pitfall-zeros"]).group(1))
+    epochs = [[float(v) for v in row] for row in
+              re.findall(r"^\d+\s+(\d\.\d+)\s+(\d\.\d+)$", texts["pitfall-zeros"], re.MULTILINE)]
+    unmasked = [row[1] for row in epochs]
+    assert min(unmasked) > frequencies and max(unmasked[1:]) > unmasked[0], texts["pitfall-zeros"]
+    # Ten and thirty times the step: every hidden unit saturated (the last column), the chosen step none.
+    lines = texts["pitfall-lr"].splitlines()
+    for factor, saturated in ((1, 0.0), (10, 1.0), (30, 1.0)):
+        rows = [line for line in lines if line.startswith(f"{factor} x lr")]
+        assert rows and float(rows[-1].split()[-1]) == saturated, texts["pitfall-lr"]
+
+
+def test_the_results_pair_the_rbms_with_the_baselines(run):
+    text = cell_texts(run.executed)["results"]
+    assert verdict(text, "SoftmaxRBM (expected rating) − Popularity, ndcg@10") == "Popularity better", text
+    for name in ("ItemKNN", "EASE"):
+        verdict(text, f"BinaryRBM − {name}, ndcg@10")  # printed, whatever it says
+    # A lower RMSE over all test ratings, but user by user the gap is within the noise.
+    assert verdict(text, "SoftmaxRBM − UserItemBias, each user's mean squared error") == "no clear difference"
+
+
+def test_the_original_designs_comparisons_hold_user_by_user(run):
+    texts = cell_texts(run.executed)
+    diagnosis = texts["original-design-diagnosis"]
+    assert verdict(diagnosis, "as written − AlwaysLike, accuracy") == "AlwaysLike better", diagnosis
+    ranking = texts["original-design-ranking"]
+    assert verdict(ranking, "as written − Popularity, ndcg@10") == "as written better", ranking
+    for name in ("ItemKNN", "EASE", "BinaryRBM"):
+        assert verdict(ranking, f"as written − {name}, ndcg@10") == f"{name} better", ranking
+    assert verdict(texts["original-design-fix"], "fixed − UserMajority, accuracy") == "fixed better"

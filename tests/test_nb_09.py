@@ -2,6 +2,7 @@
 
 import json
 
+import nbformat
 import pytest
 from notebook_runner import (
     cell_texts,
@@ -16,11 +17,24 @@ from notebook_runner import (
 from recutils.course.runner import course_notebooks
 from recutils.like_dislike import SPLIT_NAME
 from recutils.original_designs import VARIANTS, designs_table, is_design, without_designs
+from recutils.tensorboard_logs import read_scalars, tuning_edges
 
 pytestmark = pytest.mark.notebook
 
 OTHERS = [p.stem[:2] for p in course_notebooks() if not p.stem.startswith("09")]
 DESIGN_SECTION = "## The original design, as written"  # the heading of a notebook's rebuilt design
+
+
+def answers_in_words(executed) -> int:
+    """The number of exercise solutions whose output ends with the answer in words, a printed line
+    starting ``Answer: `` (AssertionError naming the first solution that does not)."""
+    nb = nbformat.read(executed, as_version=4)
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    for cell in solutions:
+        last = cell.outputs[-1] if cell.outputs else {}
+        ends = last.get("output_type") == "stream" and last.get("text", "").strip().splitlines()[-1:]
+        assert ends and ends[0].startswith("Answer: "), f"{cell.id} does not end with its answer in words"
+    return len(solutions)
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +61,71 @@ def test_conclusion_and_figures_come_from_the_results(run):
     canonical = results[(results["split"] == "canonical") & (results["part"] == "test")]
     best = canonical.groupby(["notebook", "model"])["ndcg@10"].mean().idxmax()
     assert f"Best: {best[1]} (notebook {best[0][:2]})" in texts["conclusion"]
+    assert "Final fit: the baselines in" in texts["cost"]
     assert figure_count(run.executed) >= 4
     assert solutions_ran(run.executed) >= 3
+    assert answers_in_words(run.executed) == 3
+
+
+def test_the_conclusions_statements_hold_on_the_results(run, monkeypatch):
+    """Each statement of the conclusion's text (cell conclusion-text), checked on this session's records:
+    the leaderboard's means, and the paired intervals over users for every 'above' or 'below'."""
+    from recutils.comparison import compare
+    from recutils.reporting import BASELINE_NAMES, leaderboard, per_user_by_model
+
+    monkeypatch.setenv("RECUTILS_REPORTS_DIR", str(session_reports()))
+    course = without_designs(session_results())
+    board = leaderboard(course, ["ndcg@10"]).sort_values("ndcg@10", ascending=False)
+    per_user = per_user_by_model(course)
+    gru, ease, knn = (("04_gru_sequence_recommender", "GRU4Rec"), ("00_data_and_protocol", "EASE"),
+                      ("00_data_and_protocol", "ItemKNN"))
+    popularity = board.loc[("00_data_and_protocol", "Popularity"), "ndcg@10"]
+    # A sequence model wins: GRU4Rec, really above every other model; the two LSTMs of 05 next on average.
+    assert board.index[0] == gru
+    for key, frame in per_user.items():
+        if key != gru:
+            assert compare(frame, per_user[gru]).high < 0, key
+    assert [nb[:2] for nb, _ in board.index[1:3]] == ["05", "05"], list(board.index[:4])
+    # Among the set-based models none is really above EASE, which fits in under a second; the others
+    # train for longer; item-kNN is really below it.
+    for key, frame in per_user.items():
+        if key[0][:2] not in ("04", "05") and key != ease:
+            assert compare(frame, per_user[ease]).low <= 0, key
+    trained = board[~board.index.get_level_values("model").isin(BASELINE_NAMES)]
+    assert board.loc[ease, "train_seconds"] < min(1, trained["train_seconds"].min()), trained["train_seconds"]
+    assert compare(per_user[knn], per_user[ease]).high < 0
+    # Every model trained to rank clears 1.25 × popularity; those trained on ratings rank below popularity.
+    canonical = course[(course["split"] == "canonical") & (course["part"] == "test")]
+    on_ratings = set(map(tuple, canonical.dropna(subset=["rmse"])[["notebook", "model"]].to_numpy()))
+    rating_models = [key for key in trained.index if key in on_ratings]
+    assert rating_models
+    for key in trained.index:
+        if key in on_ratings:
+            assert board.loc[key, "ndcg@10"] < popularity, key
+        else:
+            assert board.loc[key, "ndcg@10"] >= 1.25 * popularity, key
+    text = cell_texts(run.executed)["conclusion"]
+    ranking = len(trained) - len(rating_models)
+    assert f"popularity's NDCG@10 ({1.25 * popularity:.4f}): {ranking} of {ranking}." in text
 
 
 def test_missing_notebooks_are_named(tmp_path):
+    """The notebooks before 09 are named as missing; those after it (10) are not missing, only not run
+    yet: a course run runs them after 09."""
     execute("00")
     only_00 = tmp_path / "results.jsonl"
     lines = (session_reports() / "results.jsonl").read_text().splitlines()
     only_00.write_text("\n".join(line for line in lines if json.loads(line)["notebook"].startswith("00")))
     partial = execute("09", {"results_file": str(only_00)})
-    message = cell_texts(partial.executed)["load"]
-    assert "Not in the results yet" in message
-    for name in OTHERS[1:]:
-        assert notebook_path(name).name in message
+    text = cell_texts(partial.executed)["load"]
+    missing = next(line for line in text.splitlines() if "Not in the results yet" in line)
+    before, after = [n for n in OTHERS if n < "09"], [n for n in OTHERS if n > "09"]
+    assert before[1:] and after
+    for name in before[1:]:
+        assert notebook_path(name).name in missing
+    later = next(line for line in text.splitlines() if "runs them after this notebook" in line)
+    for name in after:
+        assert notebook_path(name).name not in missing and notebook_path(name).name in later
 
 
 def test_paired_verdicts_are_the_comparison_helpers(run, monkeypatch):
@@ -118,3 +183,35 @@ def test_the_four_way_comparison_scores_all_four_designs_on_one_protocol(run):
     designs = study.loc[is_design(study), ["model", "notebook"]].drop_duplicates()
     for model, nb in designs.itertuples(index=False):
         assert f"{model} ({nb[:2]})"[:45] in text  # pandas cuts long labels at 50 characters
+
+
+NOT_TUNING = ("pitfall", "exercise", "report", "design", "protocol")
+"""Runs whose names contain these words train for a fixed budget on purpose (a pitfall shown, an
+exercise, a report's design or protocol rebuilt): they choose nothing, so their edge is no flaw."""
+
+
+def test_no_tuning_curve_peaks_at_its_ceiling(run):
+    """Every run that chooses epochs on valid (its validation curve logged to TensorBoard) peaks
+    before its last epoch: early stopping ended it, not its ceiling. A curve still improving at
+    its last epoch means the budget, not the data, picked the model. Seen failing on this
+    morning's run (06 RBMs 20 of 20, 08 LightGCN 20 of 20, 05 LSTM 8 of 8, 03 MLP 15 of 15, 01 MF
+    and the genre model 12 of 12) before the ceilings were raised with early stopping."""
+    edges = tuning_edges(read_scalars(session_reports() / "tensorboard"))
+    assert len(edges) >= 10, edges  # the notebooks' tuning runs are there
+    tuning = edges[~edges["run"].str.contains("|".join(NOT_TUNING))]
+    stuck = tuning[tuning["on_edge"]]
+    assert stuck.empty, "validation curves still improving at their last epoch:\n" + stuck.to_string()
+
+
+def test_both_protocols_side_by_side(run):
+    """Every model scored on the global-time split (00's baselines and each model notebook's main
+    model) is set beside its canonical figure, against each protocol's best baseline."""
+    results = session_results()
+    later = results[(results["split"] == "global-time") & (results["part"] == "test") & ~is_design(results)]
+    assert set(later["notebook"].str[:2]) >= {"00", "01", "02", "03", "04", "06", "07", "08"}, later
+    assert later["per_user"].notna().all() and (later["users"] == 66).all()
+    text = cell_texts(run.executed)["protocols"]
+    for model, nb in later[["model", "notebook"]].drop_duplicates().itertuples(index=False):
+        assert f"{model} ({nb[:2]})" in text, f"{model} ({nb[:2]}) missing from:\n{text}"
+    summary = cell_texts(run.executed)["protocols-summary"]
+    assert "users scored: 943 on the canonical split, 66 on the global-time one" in summary, summary

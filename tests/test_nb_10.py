@@ -22,10 +22,19 @@ import json
 import re
 import subprocess
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_runner import SEEDS, assert_near, cell_texts, execute, figure_count, figures, solutions_ran
+from notebook_runner import (
+    SEEDS,
+    assert_near,
+    cell_texts,
+    execute,
+    figure_count,
+    figures,
+    solutions_ran,
+)
 
 pytestmark = pytest.mark.notebook
 
@@ -36,6 +45,18 @@ OBSERVED = {
     "TwoTower (ids, 1 worker)": {"ndcg@10": (0.1255, 0.0028, 0.008), "recall@10": (0.1160, 0.0033, 0.008)},
     "TwoTower (ids, 2 workers)": {"ndcg@10": (0.1236, 0.0030, 0.008), "recall@10": (0.1140, 0.0041, 0.008)},
 }
+
+
+def answers_in_words(executed) -> int:
+    """The number of exercise solutions whose output ends with the answer in words, a printed line
+    starting ``Answer: `` (AssertionError naming the first solution that does not)."""
+    nb = nbformat.read(executed, as_version=4)
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    for cell in solutions:
+        last = cell.outputs[-1] if cell.outputs else {}
+        ends = last.get("output_type") == "stream" and last.get("text", "").strip().splitlines()[-1:]
+        assert ends and ends[0].startswith("Answer: "), f"{cell.id} does not end with its answer in words"
+    return len(solutions)
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +80,21 @@ def test_two_workers_reach_the_single_workers_recall_within_its_seed_spread(run)
     single = figures(run, "TwoTower (ids, 1 worker)", "canonical", "recall@10")
     multi = figures(run, "TwoTower (ids, 2 workers)", "canonical", "recall@10")
     assert multi.mean() >= single.mean() - 2 * single.std(ddof=1), (single, multi)
-    assert "within the 1-worker spread" in cell_texts(run.executed)["compare"]
+    text = cell_texts(run.executed)["compare"]
+    assert "within the 1-worker spread" in text
+    # The text's "trains the same model", user by user: the paired intervals of both metrics contain 0.
+    paired = [line for line in text.splitlines() if line.startswith("Paired over the 943 test users")]
+    assert len(paired) == 2 and all(line.endswith(": no clear difference.") for line in paired), paired
+    for line in paired:
+        low, high = map(float, re.search(r"interval \[([-+0-9.]+), ([-+0-9.]+)\]", line).groups())
+        assert low <= 0 <= high, line
 
 
 def test_speed_is_measured_for_1_and_2_workers(summary):
     speed = {int(n): rate for n, rate in summary["speed"].items()}
     assert sorted(speed) == [1, 2]
     assert all(rate > 1_000 for rate in speed.values()), speed
+    assert speed[2] < speed[1], speed  # the text: on 2 cores more workers train more slowly
 
 
 def test_a_failing_worker_stops_the_cluster_and_leaves_no_process(run):
@@ -86,6 +115,9 @@ def test_pipeline_measurements_support_the_notebooks_advice(summary):
     assert cached["pass 2"] > 3 * cached["pass 1"], cached  # the cache serves the second pass
     assert summary["row_by_row"] < one_thread / 3, (summary["row_by_row"], one_thread)
     assert summary["row_by_row"] < summary["speed"]["1"]  # row-by-row parsing would starve training
+    assert (pipeline["pass 2"] > summary["speed"]["1"]).all(), pipeline  # ... the only variant that would
+    parallel = pipeline.loc["parallel reads and parsing"]
+    assert (parallel < pipeline.loc["one thread"]).all(), pipeline  # parallel reads do not pay here
 
 
 def test_retrieval_table_covers_both_catalogues_and_the_claims_hold(summary):
@@ -100,6 +132,10 @@ def test_retrieval_table_covers_both_catalogues_and_the_claims_hold(summary):
     assert rows.loc["IVF", "ms_single_query_p50"] < rows.loc["exact", "ms_single_query_p50"] / 10, rows
     assert rows.loc["HNSW", "build_s"] > 5 * rows.loc["IVF", "build_s"], rows
     assert rows.loc["HNSW", "build_s"] == rows.loc["HNSW, ef_search=256", "build_s"]  # one build
+    # The text: even a four times wider search keeps HNSW below IVF's recall, and makes it slower.
+    assert large["HNSW"] < large["HNSW, ef_search=256"] < large["IVF"], large
+    latency = rows["ms_single_query_p50"]
+    assert latency["HNSW, ef_search=256"] > latency["HNSW"], latency
 
 
 def test_the_export_answers_from_a_fresh_process(run, summary):
@@ -114,7 +150,12 @@ def test_figures_solutions_and_seeds(run):
     assert set(run.results["model"]) == set(OBSERVED)
     assert figure_count(run.executed) >= 4  # speed, pipeline, retrieval, and exercise 1's curve
     assert solutions_ran(run.executed) >= 3
-    solution = cell_texts(run.executed)["solution-2"]
+    texts = cell_texts(run.executed)
+    assert answers_in_words(run.executed) == 3
+    # The results cell shows its table and lines, and no stray value (a write's byte count) after them.
+    cells = {c.get("id"): c for c in nbformat.read(run.executed, as_version=4).cells}
+    assert not [o for o in cells["results"].outputs if o.output_type == "execute_result"]
+    solution = texts["solution-2"]
     kept = float(re.search(r"keep ([0-9.]+) of the exact top", solution).group(1))
     assert kept >= 0.95
     assert np.isfinite(run.seconds) and run.seconds < 600

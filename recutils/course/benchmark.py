@@ -31,6 +31,12 @@ from recutils.paths import project_root, reports_dir
 
 START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 DESIGNS_START, DESIGNS_END = "<!-- designs:start -->", "<!-- designs:end -->"
+BASELINES_START, BASELINES_END = "<!-- baselines:start -->", "<!-- baselines:end -->"
+BASELINE_LABELS = {"Popularity": "Popularity",
+                   "ItemKNN": "Item-kNN (cosine, {neighbours:g} neighbours, shrink {shrink:g})",
+                   "EASE": "EASE ($\\lambda$ = {l2:g})", "GlobalMean": "global mean",
+                   "UserItemBias": "user + item bias ($\\mu + b_u + b_i$)"}
+"""How the README names notebook 00's baselines (filled in with the parameters chosen on ``valid``)."""
 _FAILED = "NOTEBOOK FAILED: "
 _CHILD = ("import sys; from pathlib import Path; from recutils.course.runner import run_notebook\n"
           "try:\n    run_notebook(Path(sys.argv[1]), Path(sys.argv[2]))\n"
@@ -152,6 +158,33 @@ def render_designs(results: pd.DataFrame) -> str:
             "over seeds; `-`: the report gives no figure for that protocol):\n\n" + markdown_table(table))
 
 
+def render_baselines(results: pd.DataFrame, k: int = 10) -> str:
+    """Notebook 00's baselines as Markdown: the ranking table and the rating table of the run."""
+    rows = results[(results["notebook"] == "00_data_and_protocol") & (results["part"] == "test")]
+    params = [c for c in rows.columns if c.startswith("params.")]
+
+    def label(row: pd.Series) -> str:
+        chosen = {c.removeprefix("params."): row[c] for c in params if pd.notna(row[c])}
+        return BASELINE_LABELS.get(row["model"], row["model"]).format(**chosen)
+
+    ranking = rows[(rows["split"] == "canonical") & rows[f"ndcg@{k}"].notna()]
+    names = {f"ndcg@{k}": f"NDCG@{k}", f"recall@{k}": f"Recall@{k}", f"hit_rate@{k}": f"HitRate@{k}",
+             f"map@{k}": f"MAP@{k}", "mrr": "MRR", f"coverage@{k}": f"Coverage@{k}"}
+    table = ranking[list(names)].rename(columns=names).map(lambda v: f"{v:.4f}")
+    table.insert(0, "model", [label(row) for _, row in ranking.iterrows()])
+    rating = rows[rows["rmse"].notna()] if "rmse" in rows else rows.iloc[0:0]
+    figures = rating.assign(figure=[f"{r:.3f} / {m:.3f}" for r, m in zip(rating["rmse"], rating["mae"])])
+    errors = figures.pivot_table(index="model", columns="split", values="figure", aggfunc="first", sort=False)
+    errors.insert(0, "model", [BASELINE_LABELS.get(name, name) for name in errors.index])
+    popularity = float(ranking.loc[ranking["model"] == "Popularity", f"ndcg@{k}"].iloc[0])
+    return (f"Recorded by notebook 00 in the run of {time.strftime('%Y-%m-%d')} (hyper-parameters chosen on "
+            "`valid`; ranking on the canonical split's `test` part, over every item the user has not seen):"
+            f"\n\n{markdown_table(table)}\n\nRating prediction (RMSE / MAE on the held-out ratings):\n\n"
+            f"{markdown_table(errors.reset_index(drop=True))}\n\nA model notebook claims its model has "
+            f"learned only if its NDCG@{k} is at least 1.25 times popularity's ({1.25 * popularity:.3f}); "
+            "its tests assert it over three seeds.")
+
+
 def update_readme(text: str, readme: Path | None = None, markers: tuple[str, str] = (START, END)) -> None:
     """Replace what lies between a pair of markers of the README (the benchmark's) with ``text``."""
     readme = readme or project_root() / "README.md"
@@ -199,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         update_readme(text)
         if results is not None and len(notebooks) == len(course_notebooks()):
             update_readme(render_designs(results), markers=(DESIGNS_START, DESIGNS_END))
+            update_readme(render_baselines(results), markers=(BASELINES_START, BASELINES_END))
         (project_root() / "docs" / "benchmark.json").write_text(record + "\n")
         stamp_course_map()
     print(text)

@@ -36,7 +36,7 @@ COURSE_MAP: tuple[Lesson, ...] = (
            "popularity, item-kNN and EASE baselines", "Python and pandas", 1),
     Lesson("01_matrix_factorisation",
            "Biased MF in Keras (RMSE on two splits); a genre-aware deep rating model and why its "
-           "classifier failed to train; why rating accuracy is not ranking accuracy", "00", 1),
+           "classifier failed to train; why rating accuracy is not ranking accuracy", "00", 2),
     Lesson("02_two_tower_retrieval",
            "Two towers with TensorFlow Recommenders, from ids and from features; in-batch softmax; "
            "a SavedModel that answers queries; the TFRS tutorials' protocol", "00, 01", 2),
@@ -47,8 +47,9 @@ COURSE_MAP: tuple[Lesson, ...] = (
            "Histories as sequences; a GRU next-item model with a full softmax; leave-last-out "
            "against the canonical split", "00, 01", 2),
     Lesson("05_modified_lstm_custom_cell",
-           "A custom Keras RNN cell (an LSTM without forget gate), unit-tested; a published study "
-           "re-run with baselines and a paired test; the cell as a next-item encoder", "00, 01, 04", 3),
+           "A custom Keras RNN cell (an LSTM without forget gate), unit-tested; the original design's "
+           "like/dislike study, redesigned with baselines and a paired test, and rebuilt as written; the "
+           "cell as a next-item encoder", "00, 01, 04", 3),
     Lesson("06_restricted_boltzmann_machine",
            "A softmax RBM for ratings and a binary RBM for ranking, trained by contrastive "
            "divergence written with tensor operations", "00, 01", 3),
