@@ -106,6 +106,18 @@ def solutions_ran(executed: Path) -> int:
     return len(solutions)
 
 
+def answers_in_words(executed: Path) -> int:
+    """The number of exercise solutions whose output ends with the answer in words, a printed line
+    starting ``Answer: `` (AssertionError naming the first solution that does not)."""
+    nb = nbformat.read(executed, as_version=4)
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    for cell in solutions:
+        last = cell.outputs[-1] if cell.outputs else {}
+        ends = last.get("output_type") == "stream" and last.get("text", "").strip().splitlines()[-1:]
+        assert ends and ends[0].startswith("Answer: "), f"{cell.id} does not end with its answer in words"
+    return len(solutions)
+
+
 def figures(run: NotebookRun, model: str, split: str, metric: str,
             seeds: frozenset[int] | set[int] = SEEDS) -> np.ndarray:
     """One value per seed of a metric that ``model`` recorded on ``split``'s test part; the

@@ -2,9 +2,9 @@
 
 import json
 
-import nbformat
 import pytest
 from notebook_runner import (
+    answers_in_words,
     cell_texts,
     execute,
     figure_count,
@@ -23,18 +23,6 @@ pytestmark = pytest.mark.notebook
 
 OTHERS = [p.stem[:2] for p in course_notebooks() if not p.stem.startswith("09")]
 DESIGN_SECTION = "## The original design, as written"  # the heading of a notebook's rebuilt design
-
-
-def answers_in_words(executed) -> int:
-    """The number of exercise solutions whose output ends with the answer in words, a printed line
-    starting ``Answer: `` (AssertionError naming the first solution that does not)."""
-    nb = nbformat.read(executed, as_version=4)
-    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
-    for cell in solutions:
-        last = cell.outputs[-1] if cell.outputs else {}
-        ends = last.get("output_type") == "stream" and last.get("text", "").strip().splitlines()[-1:]
-        assert ends and ends[0].startswith("Answer: "), f"{cell.id} does not end with its answer in words"
-    return len(solutions)
 
 
 @pytest.fixture(scope="module")

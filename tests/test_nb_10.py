@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 from notebook_runner import (
     SEEDS,
+    answers_in_words,
     assert_near,
     cell_texts,
     execute,
@@ -45,18 +46,6 @@ OBSERVED = {
     "TwoTower (ids, 1 worker)": {"ndcg@10": (0.1255, 0.0028, 0.008), "recall@10": (0.1160, 0.0033, 0.008)},
     "TwoTower (ids, 2 workers)": {"ndcg@10": (0.1236, 0.0030, 0.008), "recall@10": (0.1140, 0.0041, 0.008)},
 }
-
-
-def answers_in_words(executed) -> int:
-    """The number of exercise solutions whose output ends with the answer in words, a printed line
-    starting ``Answer: `` (AssertionError naming the first solution that does not)."""
-    nb = nbformat.read(executed, as_version=4)
-    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
-    for cell in solutions:
-        last = cell.outputs[-1] if cell.outputs else {}
-        ends = last.get("output_type") == "stream" and last.get("text", "").strip().splitlines()[-1:]
-        assert ends and ends[0].startswith("Answer: "), f"{cell.id} does not end with its answer in words"
-    return len(solutions)
 
 
 @pytest.fixture(scope="module")
