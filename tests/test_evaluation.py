@@ -443,3 +443,26 @@ def test_the_baselines_grids_choose_inside_their_range(split):
     chosen = evaluate_baselines(split)["params"]
     for name, grid in BASELINE_GRIDS.items():
         assert grid_edges(chosen[name], grid) == [], f"{name}: {chosen[name]} on the edge of {grid}"
+
+
+def test_the_baselines_table_is_cached_per_split_and_recomputed_when_damaged(split, monkeypatch, tmp_path):
+    """The notebooks share one computation of the baselines: the second call reads the cache
+    (the same table, per-user figures included); another k or split gets its own entry; a damaged
+    file is computed again and replaced."""
+    monkeypatch.setenv("RECUTILS_DATA_DIR", str(tmp_path))
+    grids = {"Popularity": {}, "EASE": {"l2": [200.0, 500.0]}}
+    first = evaluate_baselines(split, grids=grids)
+    (entry,) = (tmp_path / "baselines").glob("*.pkl")
+    again = evaluate_baselines(split, grids=grids)
+    pd.testing.assert_frame_equal(again, first)
+    pd.testing.assert_frame_equal(again.attrs["per_user"]["EASE"], first.attrs["per_user"]["EASE"])
+    evaluate_baselines(split, k=5, grids=grids)
+    assert len(list((tmp_path / "baselines").glob("*.pkl"))) == 2
+    entry.write_bytes(b"not a pickle")
+    recomputed = evaluate_baselines(split, grids=grids)
+    same = ["params", "ndcg@10", "recall@10"]
+    pd.testing.assert_frame_equal(recomputed[same], first[same])
+    assert entry.read_bytes() != b"not a pickle"
+    assert not list((tmp_path / "baselines").glob(".*"))  # no temporary file left behind
+    evaluate_baselines(split, grids=grids, cache=False)
+    assert len(list((tmp_path / "baselines").glob("*.pkl"))) == 2
