@@ -9,6 +9,7 @@ results of the notebooks run before it.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -131,3 +132,17 @@ def assert_near(values: np.ndarray, mean: float, std: float, floor: float) -> No
     """Every seed within mean ± max(4 std, floor) of the figure observed when the test was written."""
     band = max(4 * std, floor)
     assert np.all(np.abs(values - mean) <= band), f"{values} outside {mean} ± {band:.4f}"
+
+
+def verdict(text: str, line: str) -> str:
+    """The verdict (after the last "): ") of the printed comparison line that starts with ``line``."""
+    found = re.search(re.escape(line) + r".*\): (.+)$", text, re.MULTILINE)
+    assert found, f"{line!r} not in:\n{text}"
+    return found.group(1)
+
+
+def design_record(run: NotebookRun, design: str, variant: str) -> pd.Series:
+    """The one record (seed 42, canonical test) of an original design's ``variant``."""
+    rows = run.results.query("model == @design + ' (' + @variant + ')' and part == 'test'")
+    assert len(rows) == 1 and rows["seed"].iloc[0] == 42 and rows["split"].iloc[0] == "canonical", rows
+    return rows.iloc[0]

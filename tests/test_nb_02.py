@@ -54,7 +54,15 @@ import re
 
 import numpy as np
 import pytest
-from notebook_runner import SEEDS, assert_near, cell_texts, execute, figure_count, solutions_ran
+from notebook_runner import (
+    SEEDS,
+    assert_near,
+    cell_texts,
+    design_record,
+    execute,
+    figure_count,
+    solutions_ran,
+)
 
 from recutils.baselines import Popularity
 from recutils.datasets import load_movielens
@@ -143,13 +151,6 @@ DESIGN_NDCG = {
 REPORTED_TOP5 = {"enhanced two-tower": 0.9198, "DNN two-tower": 0.0052, "ReLU towers (report 002)": 0.00239,
                  "swish-softmax towers (report 002)": 0.00628}
 CHANCE = {c: c / 1682 for c in (5, 50)}  # a random ranking's top-k accuracy over the catalogue
-
-
-def design_record(run, design: str, variant: str):
-    """The one record (seed 42, canonical test) of an original design's ``variant``."""
-    rows = run.results.query("model == @design + ' (' + @variant + ')' and part == 'test'")
-    assert len(rows) == 1 and rows["seed"].iloc[0] == 42 and rows["split"].iloc[0] == "canonical", rows
-    return rows.iloc[0]
 
 
 def _numbers(pattern: str, text: str) -> list[float]:

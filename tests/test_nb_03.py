@@ -41,7 +41,16 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_runner import SEEDS, assert_near, cell_texts, execute, solutions_ran
+from notebook_runner import (
+    SEEDS,
+    assert_near,
+    cell_texts,
+    execute,
+    solutions_ran,
+)
+from notebook_runner import (
+    design_record as shared_design_record,
+)
 
 from recutils.baselines import Popularity
 from recutils.datasets import load_movielens
@@ -140,9 +149,7 @@ REPORTED_TOP_1 = [1.0e-4, 1.1e-4, 2.7e-4, 4.1e-4, 4.1e-4]  # the report's log, e
 
 def design_record(run, variant: str):
     """The one record (seed 42, canonical test) of the design's ``variant``."""
-    rows = run.results.query("model == @DESIGN + ' (' + @variant + ')'")
-    assert len(rows) == 1 and rows["seed"].iloc[0] == 42 and rows["split"].iloc[0] == "canonical", rows
-    row = rows.iloc[0]
+    row = shared_design_record(run, DESIGN, variant)
     assert row["params.headline"] == "top_1_categorical_accuracy" and row["params.reported"] == 0.00041
     return row
 

@@ -32,7 +32,17 @@ import re
 
 import numpy as np
 import pytest
-from notebook_runner import SEEDS, assert_near, cell_texts, execute, figures, solutions_ran
+from notebook_runner import (
+    SEEDS,
+    assert_near,
+    cell_texts,
+    execute,
+    figures,
+    solutions_ran,
+)
+from notebook_runner import (
+    design_record as shared_design_record,
+)
 
 from recutils.baselines import Popularity
 from recutils.evaluation import evaluate
@@ -96,9 +106,7 @@ CHANCE_5 = 5 / 1682  # top-5 accuracy of a random ranking of the catalogue
 
 def design_record(run, variant: str):
     """The one record (seed 42, canonical test) of the design's ``variant``."""
-    rows = run.results.query("model == @DESIGN + ' (' + @variant + ')'")
-    assert len(rows) == 1 and rows["seed"].iloc[0] == 42 and rows["split"].iloc[0] == "canonical", rows
-    row = rows.iloc[0]
+    row = shared_design_record(run, DESIGN, variant)
     assert row["params.headline"] == "top_5_categorical_accuracy" and row["params.reported"] == 0.0055
     return row
 

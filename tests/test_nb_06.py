@@ -34,7 +34,16 @@ import re
 
 import numpy as np
 import pytest
-from notebook_runner import SEEDS, assert_near, cell_texts, execute, figure_count, figures, solutions_ran
+from notebook_runner import (
+    SEEDS,
+    assert_near,
+    cell_texts,
+    execute,
+    figure_count,
+    figures,
+    solutions_ran,
+    verdict,
+)
 
 from recutils.baselines import Popularity
 from recutils.evaluation import evaluate
@@ -141,13 +150,6 @@ def test_the_fixed_design_beats_both_baselines(run, study_baselines):
 
 
 # --- What the prose says about this run ---------------------------------------------------------
-
-
-def verdict(text: str, line: str) -> str:
-    """The verdict (after the last "): ") of the printed comparison line that starts with ``line``."""
-    found = re.search(re.escape(line) + r".*\): (.+)$", text, re.MULTILINE)
-    assert found, f"{line!r} not in:\n{text}"
-    return found.group(1)
 
 
 def test_the_tuning_and_pitfall_texts_hold(run):

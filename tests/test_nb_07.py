@@ -29,7 +29,7 @@ import re
 
 import numpy as np
 import pytest
-from notebook_runner import assert_near, cell_texts, execute, figure_count, figures, solutions_ran
+from notebook_runner import assert_near, cell_texts, execute, figure_count, figures, solutions_ran, verdict
 
 from recutils.baselines import BASELINE_GRIDS, evaluate_baselines
 from recutils.like_dislike import SPLIT_NAME, majority_baselines, study_split
@@ -153,13 +153,6 @@ def test_the_reports_cell_mse_is_worse_than_zeros(run):
 
 
 # --- What the prose says about this run ---------------------------------------------------------
-
-
-def verdict(text: str, line: str) -> str:
-    """The verdict (after the last "): ") of the printed comparison line that starts with ``line``."""
-    found = re.search(re.escape(line) + r".*\): (.+)$", text, re.MULTILINE)
-    assert found, f"{line!r} not in:\n{text}"
-    return found.group(1)
 
 
 def test_the_texts_claims_hold(run):

@@ -31,7 +31,18 @@ import re
 
 import numpy as np
 import pytest
-from notebook_runner import SEEDS, assert_near, cell_texts, execute, figure_count, solutions_ran
+from notebook_runner import (
+    SEEDS,
+    assert_near,
+    cell_texts,
+    execute,
+    figure_count,
+    solutions_ran,
+    verdict,
+)
+from notebook_runner import (
+    design_record as shared_design_record,
+)
 
 from recutils.baselines import BASELINE_GRIDS, evaluate_baselines
 from recutils.datasets import load_movielens
@@ -96,9 +107,7 @@ DESIGN = "GNN two-tower"
 
 def design_record(run, variant: str):
     """The one record (seed 42, canonical test) of the original design's ``variant``."""
-    rows = run.results.query("model == @DESIGN + ' (' + @variant + ')' and part == 'test'")
-    assert len(rows) == 1 and rows["seed"].iloc[0] == 42 and rows["split"].iloc[0] == "canonical", rows
-    return rows.iloc[0]
+    return shared_design_record(run, DESIGN, variant)
 
 
 def test_the_original_gnn_model_trains_as_the_two_tower_model(run):
@@ -128,13 +137,6 @@ def test_the_fix_beats_the_design_as_written_user_by_user(run):
 
 
 # --- What the prose says about this run ---------------------------------------------------------
-
-
-def verdict(text: str, line: str) -> str:
-    """The verdict (after the last "): ") of the printed comparison line that starts with ``line``."""
-    found = re.search(re.escape(line) + r".*\): (.+)$", text, re.MULTILINE)
-    assert found, f"{line!r} not in:\n{text}"
-    return found.group(1)
 
 
 def test_the_texts_claims_hold(run):
