@@ -1,5 +1,6 @@
 """The benchmark: notebooks measured in their own process, training speed read from real logs."""
 
+import json
 import os
 import time
 
@@ -161,3 +162,22 @@ def test_results_table_is_mean_and_spread_over_seeds_best_first():
     assert table.iloc[0]["ndcg@10"] == "0.1500 ± 0.0141" and table.iloc[0]["recall@10"] == "0.1200 ± 0.0000"
     assert table.iloc[0]["seeds"] == 2 and table.iloc[0]["train_seconds"] == 11.0
     assert table.iloc[1]["ndcg@10"] == "0.0700"  # one run: no spread to show
+
+
+def test_the_committed_benchmark_keeps_the_time_budget():
+    """docs/benchmark.json (the last `make benchmark`, whose tables are in the README) measured
+    every notebook, none over 3 minutes, the course within 2.1 minutes a notebook on average.
+    Seen failing on the benchmark of 2026-12-06 05:00 (04 at 201.5 s, 24.9 minutes in all)."""
+    from recutils.course.runner import course_notebooks
+    from recutils.paths import project_root
+
+    measured = pd.DataFrame(json.loads((project_root() / "docs" / "benchmark.json").read_text())["cost"])
+    assert sorted(measured["notebook"]) == sorted(p.stem for p in course_notebooks())
+    assert benchmark.over_budget(measured) == [], benchmark.budget_verdict(measured)
+
+
+def test_over_budget_names_the_slow_notebook_and_the_course():
+    cost = pd.DataFrame({"notebook": ["00_a", "01_b"], "wall_seconds": [100.0, 200.0]})
+    assert benchmark.over_budget(cost) == ["01_b takes 200 s (at most 180)",
+                                           "the course takes 5.0 minutes (at most 4.2 for 2 notebooks)"]
+    assert benchmark.budget_verdict(cost.assign(wall_seconds=[100.0, 120.0])).endswith(": kept.")

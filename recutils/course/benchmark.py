@@ -37,6 +37,10 @@ BASELINE_LABELS = {"Popularity": "Popularity",
                    "EASE": "EASE ($\\lambda$ = {l2:g})", "GlobalMean": "global mean",
                    "UserItemBias": "user + item bias ($\\mu + b_u + b_i$)"}
 """How the README names notebook 00's baselines (filled in with the parameters chosen on ``valid``)."""
+NOTEBOOK_BUDGET_SECONDS = 180.0
+"""Most wall-clock seconds one notebook may take at its defaults on 2 cores (start-up included)."""
+MEAN_BUDGET_SECONDS = 126.0
+"""Most seconds a notebook may take on average over the course (2.1 minutes)."""
 _FAILED = "NOTEBOOK FAILED: "
 _CHILD = ("import sys; from pathlib import Path; from recutils.course.runner import run_notebook\n"
           "try:\n    run_notebook(Path(sys.argv[1]), Path(sys.argv[2]))\n"
@@ -129,12 +133,33 @@ def results_table(results: pd.DataFrame, k: int = 10) -> pd.DataFrame:
     return table
 
 
+def over_budget(cost: pd.DataFrame) -> list[str]:
+    """What breaks the time budget in a cost table (empty if nothing): a notebook over
+    :data:`NOTEBOOK_BUDGET_SECONDS`, or a course over :data:`MEAN_BUDGET_SECONDS` per notebook."""
+    problems = [f"{row.notebook} takes {row.wall_seconds:.0f} s (at most {NOTEBOOK_BUDGET_SECONDS:.0f})"
+                for row in cost.itertuples() if row.wall_seconds > NOTEBOOK_BUDGET_SECONDS]
+    limit = MEAN_BUDGET_SECONDS * len(cost)
+    if cost["wall_seconds"].sum() > limit:
+        problems.append(f"the course takes {cost['wall_seconds'].sum() / 60:.1f} minutes "
+                        f"(at most {limit / 60:.1f} for {len(cost)} notebooks)")
+    return problems
+
+
+def budget_verdict(cost: pd.DataFrame) -> str:
+    """One sentence: the budget, and whether the measured run keeps it."""
+    budget = (f"Budget: {NOTEBOOK_BUDGET_SECONDS / 60:.0f} minutes a notebook, "
+              f"{MEAN_BUDGET_SECONDS / 60:.1f} on average ({MEAN_BUDGET_SECONDS * len(cost) / 60:.1f} "
+              f"for {len(cost)})")
+    problems = over_budget(cost)
+    return f"{budget}: " + ("kept." if not problems else "OVER: " + "; ".join(problems) + ".")
+
+
 def render(cost: pd.DataFrame, quality: pd.DataFrame, results: pd.DataFrame | None = None,
            k: int = 10) -> str:
     """The tables as Markdown, with the machine and the date."""
     total = cost["wall_seconds"].sum()
     lines = [f"Measured by `python -m recutils.course.benchmark` on {time.strftime('%Y-%m-%d')}, "
-             f"{machine()}. Whole course: {total / 60:.1f} minutes.", "",
+             f"{machine()}. Whole course: {total / 60:.1f} minutes. {budget_verdict(cost)}", "",
              markdown_table(cost), ""]
     if results is not None and not results.empty:
         lines += [f"What the same run scored (canonical split, `test`, full ranking; NDCG@{k} and "
