@@ -2,9 +2,10 @@
 
 Observed at the default settings (seeds 42, 43, 44; mean ± std over the seeds):
 
-* GRU4Rec, canonical test NDCG@10 0.1477 ± 0.0005 (seeds 0.1471, 0.1478, 0.1483; 2.0 ×
-  Popularity's 0.0743; 9 of at most 10 epochs, batch_size 256). Earlier defaults (batch_size
-  128, 12 epochs) gave 0.1482 ± 0.0036: the floor below covers both.
+* GRU4Rec, canonical test NDCG@10 0.1496 ± 0.0051 (seeds 0.1466, 0.1468, 0.1555; Adam 0.02, 9 of
+  at most 12 epochs, batch_size 256). Earlier defaults gave 0.1477 ± 0.0005 (Adam 0.01, 9 of at
+  most 10 epochs) and 0.1482 ± 0.0036 (batch_size 128, 12 epochs): the band below (0.1477 ±
+  0.01, the floor) covers all three.
 * GRU4Rec, leave-last-out test (seed 42, all items ranked): HR@10 0.147, NDCG@10 0.076
   (0.164 and 0.086 with the earlier defaults); Popularity on the same protocol 0.050 and 0.025.
 
@@ -68,7 +69,7 @@ def test_canonical_ndcg_clears_popularity(run, ratings):
     floor = popularity(canonical_split(ratings))["ndcg@10"]
     ndcg = figures(run, "GRU4Rec", "canonical", "ndcg@10")
     assert ndcg.mean() >= 1.25 * floor, f"GRU4Rec NDCG@10 {ndcg} < 1.25 x Popularity {floor:.4f}"
-    assert_near(ndcg, 0.1477, 0.0005, floor=0.01)
+    assert_near(ndcg, 0.1477, 0.0005, floor=0.01)  # band: the floor, 0.01
     # The number of epochs was chosen on valid, within the range the notebook tried (1..12).
     rows = run.results.query("model == 'GRU4Rec'")
     assert rows["params.epochs"].between(1, 12).all() and rows["params.epochs"].nunique() == 1
