@@ -295,3 +295,15 @@ def test_the_results_claims_rest_on_paired_intervals(run):
     assert lines["enhanced two-tower (as written, fixed)"] != "Popularity better", lines
     # "all three stay far below the popularity baseline" (report 002's towers, the swish fix included)
     assert lines["swish-softmax towers (report 002) (as written, fixed)"] == "Popularity better", lines
+
+
+def test_the_vector_size_is_chosen_inside_its_grid(run):
+    """The id model's size is chosen on valid among half, once and double ``embedding_dim``, each at
+    its own best epoch; the choice must not sit on the grid's edge, and the final models use it."""
+    text = cell_texts(run.executed)["tuning"]
+    found = re.search(r"Chosen size: (\d+) of \((\d+), (\d+), (\d+)\)", text)
+    assert found, text
+    chosen, sizes = int(found.group(1)), [int(x) for x in found.groups()[1:]]
+    assert sizes[0] < chosen < sizes[-1], text
+    rows = run.results.query("model in ['TwoTower (ids)', 'TwoTower (features)'] and split == 'canonical'")
+    assert len(rows) == 6 and (rows["params.embedding_dim"] == chosen).all(), rows
