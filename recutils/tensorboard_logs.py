@@ -96,10 +96,10 @@ def tuning_edges(scalars: pd.DataFrame,
     For every run with a ``validation`` series of one of ``tags`` (the first of them the run
     logs: the one it is tuned on; at least ``min_epochs`` values): the ``epochs`` logged, the
     ``best_epoch`` (1-based; the highest value, or the lowest for losses and errors) and
-    ``on_edge``, true when the best epoch is the last one logged. A run stopped early (patience
-    run out) never ends on its best epoch; a run that does had its ceiling bind: its curve was
-    still improving, so a longer run could have been better and the value chosen from it sits
-    on the edge of what was tried.
+    ``on_edge``, true when the last epoch logged scores as well as the best one (the best epoch
+    itself, or a tie with it). A run stopped early (patience run out) ends below its best; a run
+    that does not had its ceiling bind: its curve had not yet turned down, so a longer run could
+    have been better and the value chosen from it sits on the edge of what was tried.
     """
     logged = scalars[(scalars["subset"] == "validation") & scalars["tag"].isin(tags)]
     rank = logged["tag"].map({tag: i for i, tag in enumerate(tags)})
@@ -112,5 +112,5 @@ def tuning_edges(scalars: pd.DataFrame,
         lower = any(word in tag for word in LOWER_IS_BETTER)
         best = int(np.argmin(values) if lower else np.argmax(values))
         rows.append({"notebook": notebook, "run": run, "tag": tag, "epochs": int(values.size),
-                     "best_epoch": best + 1, "on_edge": best == values.size - 1})
+                     "best_epoch": best + 1, "on_edge": bool(values[-1] == values[best])})
     return pd.DataFrame(rows, columns=["notebook", "run", "tag", "epochs", "best_epoch", "on_edge"])

@@ -59,8 +59,9 @@ def test_tuning_edges_flags_a_curve_still_rising_at_its_last_epoch(logs):
     edges = tuning_edges(read_scalars(logs)).set_index("run")
     assert set(edges["tag"]) == {"epoch_ndcg@10"}  # validation curves only, not the training loss
     assert edges.loc["fast", "on_edge"] and edges.loc["fast", "best_epoch"] == 4
-    # A plateau reached before the end is not an edge: the first of equal best values counts.
-    assert not edges.loc["flat", "on_edge"] and edges.loc["flat", "best_epoch"] == 3
+    # A plateau that lasts to the end is an edge too: the curve never turned down, so the ceiling
+    # stopped it (the first of equal best values is the best epoch).
+    assert edges.loc["flat", "on_edge"] and edges.loc["flat", "best_epoch"] == 3
     assert tuning_edges(read_scalars(logs), min_epochs=5).empty
     # A run is judged on the first of the tags it logs (the one it is tuned on), not on every metric.
     assert set(tuning_edges(read_scalars(logs), tags=("epoch_recall@10", "epoch_ndcg@10"))["tag"]) == {
