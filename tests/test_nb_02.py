@@ -111,7 +111,7 @@ def test_canonical_figures_clear_popularity_and_match_the_observed_spread(run, p
 def test_tfrs_protocol_top100_accuracy_beats_the_tutorials_and_popularity(run):
     rows = run.results[(run.results["model"] == "TwoTower (ids, TFRS protocol)")
                        & (run.results["split"] == "random-80-20")]
-    assert set(rows["seed"]) == SEEDS
+    assert set(rows["seed"]) == {42}  # one seed: the section reproduces a protocol, it compares nothing
     accuracy = rows["top_100_categorical_accuracy"]
     # The same split and the same 100 movies for every user: what FactorizedTopK counts, seen included.
     ratings = load_movielens("100k", verbose=False).ratings
@@ -132,7 +132,7 @@ def test_serving_pitfalls_tensorboard_and_solutions(run):
     assert sample > full + 0.2  # a 10% candidate sample inflates top-100 accuracy
     slowdown = re.search(r"([0-9.]+) times slower per batch", texts["pitfall-metrics"]).group(1)
     assert float(slowdown) > 2  # top-k metrics at every step slow training down
-    for design in ("ids", "features"):
+    for design in ("ids-dim16", "ids-dim32", "ids-dim64", "features"):
         assert any((run.reports / "tensorboard" / NOTEBOOK / design).rglob("events.out.tfevents.*")), design
     assert solutions_ran(run.executed) >= 3
     assert figure_count(run.executed) >= 2
