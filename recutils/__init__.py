@@ -29,6 +29,8 @@ The course runs on Keras 2 (``tf_keras``), which TensorFlow Recommenders needs. 
 ``TF_USE_LEGACY_KERAS=1`` only works if it is set before TensorFlow is imported, so importing
 ``recutils`` sets it (unless the user set it already).  No submodule imports TensorFlow at
 import time: ``recutils`` loads in a fraction of a second and its tests run without it.
+Keras 3 (``import keras``, and keras-rs on it) can sit beside it in the same process, never mixed
+with Keras 2 objects: :mod:`recutils.keras_flavours` tells the two apart and refuses a mixed model.
 """
 
 import os

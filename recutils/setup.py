@@ -146,11 +146,12 @@ def colab_requirements(tf_version: str) -> list[str]:
 
     Colab ships TensorFlow (with a GPU build) and most of the scientific stack; installing our
     pinned ``tensorflow-cpu`` there would replace it.  So only ``tf-keras`` of the same
-    minor version, TensorFlow Recommenders and faiss (notebook 10's nearest-neighbour index) are
-    added.
+    minor version, TensorFlow Recommenders, faiss (notebook 10's nearest-neighbour index) and
+    keras-rs (on the Keras 3 that Colab's TensorFlow brings) are added.
     """
     major, minor = tf_version.split(".")[:2]
-    return [f"tf-keras=={major}.{minor}.*", "tensorflow-recommenders==0.7.7", "faiss-cpu==1.15.*"]
+    return [f"tf-keras=={major}.{minor}.*", "tensorflow-recommenders==0.7.7", "faiss-cpu==1.15.*",
+            "keras-rs==0.4.0"]
 
 
 def install_colab_requirements() -> list[str]:

@@ -50,7 +50,7 @@ def test_setup_seeds_tensorflow_reproducibly():
 
 def test_colab_requirements_match_colabs_tensorflow():
     assert course_setup.colab_requirements("2.19.0") == ["tf-keras==2.19.*", "tensorflow-recommenders==0.7.7",
-                                                         "faiss-cpu==1.15.*"]
+                                                         "faiss-cpu==1.15.*", "keras-rs==0.4.0"]
 
 
 def test_colab_branch_installs_without_touching_tensorflow(monkeypatch):
