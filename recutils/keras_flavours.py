@@ -35,8 +35,10 @@ def keras_flavour(obj: object) -> str | None:
 
 
 def _parts(model: object) -> Iterable[tuple[str, object]]:
-    """The model, its layers, its weights and, for a functional model, the layers of its graph."""
+    """The model, its attributes, its layers and its weights (for a functional model, the layers
+    of its graph)."""
     yield getattr(model, "name", type(model).__name__), model
+    yield from vars(model).items()
     for layer in getattr(model, "submodules", ()) or ():
         yield getattr(layer, "name", type(layer).__name__), layer
     for layer in getattr(model, "layers", ()) or ():
@@ -80,12 +82,12 @@ def check_one_keras(model: object, flavour: str | None = None) -> str:
 
 
 def _untracked_ops(model: object) -> list[str]:
-    """Names of the ``TFOpLambda`` layers of a Keras 2 functional model that use variables the model
-    does not track: what a Keras 3 layer called on a ``tf.keras.Input`` leaves behind."""
+    """Names of the ``TFOpLambda`` layers of a Keras 2 functional model that compute with variables the
+    model does not track (Keras 3 variables, or TensorFlow ones outside its weights): what a Keras 3
+    layer called on a ``tf.keras.Input`` leaves behind."""
     import tensorflow as tf
 
     tracked = {id(v) for v in getattr(model, "weights", ())}
-    tracked |= {id(getattr(v, "value", None)) for v in getattr(model, "weights", ())}
     names = []
     for layer in getattr(model, "layers", ()) or ():
         if type(layer).__name__ != "TFOpLambda":
@@ -93,6 +95,7 @@ def _untracked_ops(model: object) -> list[str]:
         arguments = []
         for node in getattr(layer, "_inbound_nodes", ()) or ():
             arguments += tf.nest.flatten([getattr(node, "call_args", ()), getattr(node, "call_kwargs", {})])
-        if any(isinstance(a, tf.Variable) and id(a) not in tracked for a in arguments):
+        if any(keras_flavour(a) == KERAS_3 or (isinstance(a, tf.Variable) and id(a) not in tracked)
+               for a in arguments):
             names.append(layer.name)
     return names

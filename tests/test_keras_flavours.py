@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from recutils.keras_flavours import KERAS_2, KERAS_3, check_one_keras, keras_flavour
+from recutils.setup import keras_version
 
 keras = pytest.importorskip("keras")
 keras_rs = pytest.importorskip("keras_rs")
@@ -17,7 +18,7 @@ def test_every_object_is_told_by_the_package_of_its_classes():
     assert keras_flavour(keras.layers.Dense(2)) == KERAS_3
     assert keras_flavour(keras_rs.layers.FeatureCross()) == KERAS_3  # keras-rs builds on Keras 3
     assert keras_flavour(tf.constant(1.0)) is None and keras_flavour(3) is None
-    assert tf.keras.__version__.startswith("2.") and keras.__version__.startswith("3.")
+    assert keras_version(tf).startswith("2.") and keras.__version__.startswith("3.")
 
 
 def test_a_model_of_one_keras_passes():
