@@ -65,8 +65,8 @@ COURSE_MAP: tuple[Lesson, ...] = (
            "00-08 run (`make course`)", 1),
     Lesson("10_scaling_beyond_one_machine",
            "Multi-worker training with MultiWorkerMirroredStrategy and TF_CONFIG, failures included; "
-           "streaming sharded files with tf.data; approximate retrieval with faiss on half a million items; "
-           "serving the query tower with its index", "02, 09", 3),
+           "streaming sharded files with tf.data; approximate retrieval with faiss on a quarter of a "
+           "million items; serving the query tower with its index", "02, 09", 3),
 )
 
 
