@@ -9,9 +9,10 @@ Observed at the default settings on a 2-core machine (seeds 42, 43, 44; mean ± 
 * Training speed 117K examples/s (1 worker), 58K (2) (26K with 4, no longer run by default);
   input pipeline on 1M rows
   about 0.66M examples/s on one thread, 10M from the cache, 29K parsing row by row.
-* Half a million synthetic items: exact search 4.2 ms per query; IVF (nlist 512, nprobe 16)
-  recall@10 0.95 at 0.14 ms, built in 0.5 s; HNSW (M 32) built in 22 s, recall@10 0.78 at
-  ef_search 64 (a million items: exact 10.6 ms, IVF 0.93 at 0.17 ms built in 3 s, HNSW 41 s).
+* A quarter of a million synthetic items: exact search 2.1 ms per query; IVF (nlist 512, nprobe 16)
+  recall@10 0.94 at 0.07 ms, built in 0.3 s (0.998 at nprobe 64); HNSW (M 16) built in 6.7 s,
+  recall@10 0.82 at ef_search 64 and 0.93 at 256 (0.20 ms). Half a million, M 32: exact 4.2 ms,
+  IVF 0.95 at 0.14 ms, HNSW built in 22 s, 0.78; a million: exact 10.6 ms, IVF 0.93, HNSW 41 s.
 * The export served from a fresh process agrees with the exact top 10 (overlap 1.0).
 
 A broken run (the user ids of the training shards shuffled, so the towers learn nothing
@@ -121,10 +122,12 @@ def test_retrieval_table_covers_both_catalogues_and_the_claims_hold(summary):
     assert rows.loc["IVF", "ms_single_query_p50"] < rows.loc["exact", "ms_single_query_p50"] / 10, rows
     assert rows.loc["HNSW", "build_s"] > 5 * rows.loc["IVF", "build_s"], rows
     assert rows.loc["HNSW", "build_s"] == rows.loc["HNSW, ef_search=256", "build_s"]  # one build
-    # The text: even a four times wider search keeps HNSW below IVF's recall, and makes it slower.
-    assert large["HNSW"] < large["HNSW, ef_search=256"] < large["IVF"], large
+    # The text: HNSW well below IVF at their default widths; four times wider, HNSW is slower than
+    # IVF and still below IVF four times wider.
+    assert large["HNSW"] < large["IVF"] - 0.05, large
+    assert large["HNSW"] < large["HNSW, ef_search=256"] < large["IVF, nprobe=64"], large
     latency = rows["ms_single_query_p50"]
-    assert latency["HNSW, ef_search=256"] > latency["HNSW"], latency
+    assert latency["HNSW, ef_search=256"] > max(latency["HNSW"], latency["IVF"]), latency
 
 
 def test_the_export_answers_from_a_fresh_process(run, summary):
