@@ -22,6 +22,11 @@ The top level is the recommender toolkit a learner imports; the notebooks that u
   (local ``TF_CONFIG`` clusters), :mod:`~recutils.ann` (faiss indexes), :mod:`~recutils.serving`
   (the exported retriever).
 
+Two modules wait for notebook 11 (retrieval, then ranking), which is being written:
+:mod:`~recutils.ranking` (candidate lists, their labels, re-ranking, the split one step back in
+time for tuning a ranker) and :mod:`~recutils.two_tower` (notebook 02's id two-tower model in a
+few lines, for notebooks that build on retrieval).
+
 The course machinery (running, measuring, mapping and publishing the notebooks) lives apart,
 in :mod:`recutils.course`; of it, notebook 09 uses only ``course.runner.course_notebooks``.
 
