@@ -67,6 +67,10 @@ COURSE_MAP: tuple[Lesson, ...] = (
            "Multi-worker training with MultiWorkerMirroredStrategy and TF_CONFIG, failures included; "
            "streaming sharded files with tf.data; approximate retrieval with faiss on a quarter of a "
            "million items; serving the query tower with its index", "02, 09", 3),
+    Lesson("11_retrieval_then_ranking",
+           "A two-stage recommender: two-tower candidates, then a Deep & Cross ranker with a listwise "
+           "loss on hard negatives, tuned one step back in time; feature ablation, latency per stage, "
+           "cold start; the same system on Keras 3 with keras-rs", "02, 10", 3),
 )
 
 
