@@ -4,19 +4,20 @@ The top level is the recommender toolkit a learner imports; the notebooks that u
 
 - every notebook: :mod:`~recutils.setup` (the first cell), :mod:`~recutils.reporting` (the
   results file, tables);
-- 00-11: :mod:`~recutils.datasets` (MovieLens, its TFDS-style ``tf.data`` view);
-- 00-08, 10, 11: :mod:`~recutils.splits`, :mod:`~recutils.evaluation`, :mod:`~recutils.baselines`;
-- 01-10: :mod:`~recutils.paths` (where logs and reports go);
-- 00-08: :mod:`~recutils.recommend` (one user's top-k), :mod:`~recutils.plotting`;
+- 00-12: :mod:`~recutils.datasets` (MovieLens, its TFDS-style ``tf.data`` view);
+- 00-08, 10-12: :mod:`~recutils.splits`, :mod:`~recutils.evaluation`, :mod:`~recutils.baselines`;
+- 01-10, 12: :mod:`~recutils.paths` (where logs and reports go);
+- 00-08: :mod:`~recutils.recommend` (one user's top-k);
+- 00-08, 12: :mod:`~recutils.plotting` (training curves);
 - 00, 01, 02, 03, 06, 07, 10, 11: :mod:`~recutils.metrics` (the formulas, ``top_k``);
 - 00, 01, 06, 07: :mod:`~recutils.rating_baselines` (global mean, user and item biases);
-- 01-05, 07, 08, 11: :mod:`~recutils.keras_callbacks` (validation NDCG per epoch);
+- 01-05, 07, 08, 11, 12: :mod:`~recutils.keras_callbacks` (validation NDCG, seconds per epoch);
 - 03: :mod:`~recutils.sampled_metrics` (the 1-plus-100-negatives protocol);
-- 03, 04, 05: :mod:`~recutils.sequences` (histories as windows, leave-last-out);
+- 03, 04, 05, 12: :mod:`~recutils.sequences` (histories as windows, leave-last-out);
 - 05: :mod:`~recutils.rnn_cells` (the LSTM cell without a forget gate);
 - 01-09: :mod:`~recutils.original_designs` (the report designs' records, their table);
 - 05, 06, 07, 09: :mod:`~recutils.like_dislike` (the report's per-user like/dislike protocol);
-- 00-11: :mod:`~recutils.comparison` (paired intervals over users);
+- 00-12: :mod:`~recutils.comparison` (paired intervals over users);
 - 09: :mod:`~recutils.tensorboard_logs` (training curves from the logs);
 - 10: :mod:`~recutils.streaming` (sharded files through ``tf.data``), :mod:`~recutils.multiworker`
   (local ``TF_CONFIG`` clusters), :mod:`~recutils.serving` (the exported retriever);

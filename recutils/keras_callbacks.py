@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import tensorflow as tf
 
 import recutils  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before TensorFlow is imported)
@@ -33,3 +35,33 @@ class RankingMetrics(tf.keras.callbacks.Callback):
         if logs is not None:
             for name in self.metrics:
                 logs[self.prefix + name] = result[name]
+
+
+
+EPOCH_TIMES = ("epoch_seconds", "epoch_cpu_seconds")
+"""The keys :class:`EpochTimes` adds to the logs."""
+
+
+class EpochTimes(tf.keras.callbacks.Callback):
+    """Adds each epoch's wall-clock and CPU seconds to the logs (``epoch_seconds``,
+    ``epoch_cpu_seconds``).
+
+    Put it *first* in the callback list: Keras calls the callbacks in order, so the time is taken
+    before the others' end-of-epoch work (scoring ``valid``, writing TensorBoard) and covers the
+    gradient steps alone.
+    """
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = (time.perf_counter(), time.process_time())
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._start[0]
+            logs["epoch_cpu_seconds"] = time.process_time() - self._start[1]
+
+
+def median_after_first(values: Sequence[float]) -> float:
+    """The median of per-epoch times without the first epoch, which also builds the graph (all of
+    them if there is only one)."""
+    values = list(values)
+    return float(np.median(values[1:] or values))

@@ -71,6 +71,10 @@ COURSE_MAP: tuple[Lesson, ...] = (
            "A two-stage recommender: two-tower candidates, then a Deep & Cross ranker with a listwise "
            "loss on hard negatives, tuned one step back in time; feature ablation, latency per stage, "
            "cold start; the same system on Keras 3 with keras-rs", "02, 10", 3),
+    Lesson("12_self_attention_sequence_recommender",
+           "SASRec: causal self-attention over a history, built from its parts in Keras; against GRU4Rec "
+           "on three protocols with paired intervals; accuracy and time against max_len; attention "
+           "weights; full against sampled softmax; masking pitfalls; BERT4Rec as an exercise", "04", 3),
 )
 
 
